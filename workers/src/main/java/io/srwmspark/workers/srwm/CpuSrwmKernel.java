@@ -1,0 +1,140 @@
+package io.srwmspark.workers.srwm;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * SRWM kernel written as tight Java loops over (batch, head) blocks, spread over a fork-join pool.
+ *
+ * <p>At head size E = 16 a step is a few 16 x 52 matrix-vector products, far too small for per-op library
+ * calls; plain loops that the JIT vectorises win. Each block runs its whole sequence on one thread, so
+ * results do not depend on the number of threads (the batch sum of dL/dW_0 runs in a fixed order).
+ *
+ * <p>Memory of the tape: per step x, q, k, b and d (6E + 8 values) plus one fast-weight matrix every
+ * {@code segment} steps; with segment &gt;= E that is O(B H T E), never one matrix per step. The math and
+ * its equations are in {@code CpuSrwmF64}; float32 runs its generated twin {@code CpuSrwmF32}.
+ */
+public final class CpuSrwmKernel implements SrwmKernel {
+
+    /** Default steps between fast-weight checkpoints of the tape. */
+    public static final int DEFAULT_SEGMENT = 16;
+
+    private final ForkJoinPool pool;
+    private final int segment;
+
+    /** A kernel on the common fork-join pool, checkpoints every {@value #DEFAULT_SEGMENT} steps. */
+    public CpuSrwmKernel() {
+        this(ForkJoinPool.commonPool(), DEFAULT_SEGMENT);
+    }
+
+    /**
+     * @param pool    threads to spread (batch, head) blocks over
+     * @param segment steps between fast-weight checkpoints (undo error is bounded by this many steps)
+     */
+    public CpuSrwmKernel(ForkJoinPool pool, int segment) {
+        if (segment < 1) {
+            throw new IllegalArgumentException("CPU kernel segment must be >= 1, got " + segment);
+        }
+        this.pool = pool;
+        this.segment = segment;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    /** One typed call: float64 ({@code CpuSrwmF64}) or float32 ({@code CpuSrwmF32}). */
+    interface Call extends SrwmTape {
+        void forwardBlock(int bh);
+
+        long tapeBytes();
+
+        INDArray y();
+
+        INDArray finalState();
+
+        BackwardRun backward(INDArray gradY, INDArray gradFinalState);
+
+        @Override
+        default long bytes() {
+            return tapeBytes();
+        }
+    }
+
+    /** One backward pass over all blocks. */
+    interface BackwardRun {
+        void block(int bh);
+
+        SrwmGradients gradients(boolean perSequence);
+    }
+
+    @Override
+    public SrwmOutput forward(SrwmInput input, boolean training) {
+        Call call = input.dataType() == DataType.DOUBLE
+                ? new CpuSrwmF64(input, training, segment)
+                : new CpuSrwmF32(input, training, segment);
+        SrwmShape s = input.shape();
+        parallelFor(s.batch() * s.heads(), call::forwardBlock);
+        return new SrwmOutput(call.y(), call.finalState(), training ? call : null);
+    }
+
+    @Override
+    public SrwmGradients backward(SrwmInput input, SrwmOutput forward, INDArray gradY, INDArray gradFinalState) {
+        if (!(forward.tape() instanceof Call call)) {
+            throw new IllegalStateException("backward needs the tape of a CPU-kernel forward run with training = true");
+        }
+        SrwmShape s = input.shape();
+        SrwmInput.check("gradY", gradY, input.dataType(), s.batch(), s.heads(), s.steps(), s.headSize());
+        if (gradFinalState != null) {
+            SrwmInput.check("gradFinalState", gradFinalState, input.dataType(), s.batch(), s.heads(), s.headSize(),
+                    s.columns());
+        }
+        BackwardRun run = call.backward(gradY, gradFinalState);
+        parallelFor(s.batch() * s.heads(), run::block);
+        return run.gradients(input.initialState() != null);
+    }
+
+    private void parallelFor(int n, IntConsumer body) {
+        if (n == 1 || pool.getParallelism() == 1) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        int grain = Math.max(1, n / (pool.getParallelism() * 8));
+        ForkJoinTask<Void> task = pool.submit(new Range(body, 0, n, grain));
+        task.join();
+    }
+
+    /** Splits [from, to) in halves down to {@code grain} blocks. */
+    private static final class Range extends RecursiveAction {
+        private final transient IntConsumer body;
+        private final int from;
+        private final int to;
+        private final int grain;
+
+        Range(IntConsumer body, int from, int to, int grain) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.grain = grain;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from <= grain) {
+                for (int i = from; i < to; i++) {
+                    body.accept(i);
+                }
+                return;
+            }
+            int mid = (from + to) >>> 1;
+            invokeAll(new Range(body, from, mid, grain), new Range(body, mid, to, grain));
+        }
+    }
+}
