@@ -1,5 +1,6 @@
 package io.srwmspark.workers.srwm;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,8 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * replacing the primitive type (see workers/pom.xml), so write constants as casts ({@code (double) 1}) and
  * wrap {@code Math.exp} in {@code (double)}.
  *
- * <p>Fast weights of one block are an E x C matrix, C = 3E + 4, row-major, columns [W_y | W_q | W_k | W_b].
- * Forward per step t (row vectors, W = W_{t-1}):
+ * <p>Fast weights of one block are an E x C matrix, C = 3E + 4, columns [W_y | W_q | W_k | W_b], held here
+ * row-major with the rows padded to a multiple of the SIMD width (stride {@code cp} &gt;= C; the padding stays
+ * zero). Forward per step t (row vectors, W = W_{t-1}; Irie et al., ICML 2022, eqs. 5-8):
  * <pre>
  *   z = x_t W                       (C)   y_t = z[0,E)   q = softmax(z[E,2E))   k = softmax(z[2E,3E))
  *   b = sigmoid(z[3E,3E+4))         d = (q - k) W   (C)   u[m] = b[P(m)] d[m]
@@ -35,41 +37,46 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     private final int steps;
     private final int e;
     private final int c;
+    private final int cp;
     private final int segment;
     private final int segments;
     private final int vec;
     private final boolean inputSoftmax;
     private final boolean training;
+    private final boolean vector;
 
     private final double[] x;      // (B, H, T, E)
-    private final double[] w0;     // (H, E, C)
-    private final double[] s0;     // (B, H, E, C) or null
+    private final double[] w0;     // (H, E, cp)
+    private final double[] s0;     // (B, H, E, cp) or null
     private final double[] mask;   // (B, T) or null
     private final double[] y;      // (B, H, T, E)
-    private final double[] state;  // (B, H, E, C): the running, then final, fast weights
-    private final double[] tape;   // (B, H, T, V), V = 3E + 4 + C: x, q, k, b, d
-    private final double[] ckpt;   // (B, H, segments - 1, E, C): W after each segment but the last
+    private final double[] state;  // (B, H, E, cp): the running, then final, fast weights
+    private final double[] tape;   // (B, H, T, V), V = 3E + 4 + cp: x, q, k, b, d
+    private final double[] ckpt;   // (B, H, segments - 1, E, cp): W after each segment but the last
 
-    CpuSrwmF64(SrwmInput in, boolean training, int segment) {
+    CpuSrwmF64(SrwmInput in, boolean training, int segment, boolean vector) {
         SrwmShape s = in.shape();
         this.batch = s.batch();
         this.heads = s.heads();
         this.steps = s.steps();
         this.e = s.headSize();
         this.c = s.columns();
+        this.vector = vector;
+        int lanes = vector ? VecF64.lanes() : 1;
+        this.cp = (c + lanes - 1) / lanes * lanes;
         this.segment = segment;
         this.segments = (steps + segment - 1) / segment;
-        this.vec = 3 * e + 4 + c;
+        this.vec = 3 * e + 4 + cp;
         this.inputSoftmax = in.inputSoftmax();
         this.training = training;
         this.x = toArray(in.x());
-        this.w0 = toArray(in.weights());
-        this.s0 = in.initialState() == null ? null : toArray(in.initialState());
+        this.w0 = pad(toArray(in.weights()));
+        this.s0 = in.initialState() == null ? null : pad(toArray(in.initialState()));
         this.mask = in.mask() == null ? null : toArray(in.mask().castTo(DataType.DOUBLE));
         this.y = new double[batch * heads * steps * e];
-        this.state = new double[batch * heads * e * c];
+        this.state = new double[batch * heads * e * cp];
         this.tape = training ? new double[batch * heads * steps * vec] : null;
-        this.ckpt = training ? new double[batch * heads * Math.max(0, segments - 1) * e * c] : null;
+        this.ckpt = training ? new double[batch * heads * Math.max(0, segments - 1) * e * cp] : null;
     }
 
     static double[] toArray(INDArray a) {
@@ -80,6 +87,37 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         return d.data().asDouble();
     }
 
+    /** A C-order array over a copy of {@code data} (one bulk copy, not one put per element). */
+    private static INDArray array(double[] data, long... shape) {
+        return Nd4j.create(Nd4j.createBuffer(data), shape);
+    }
+
+    /** Rows of C values to rows of stride cp (zero padding). */
+    private double[] pad(double[] rows) {
+        if (cp == c) {
+            return rows;
+        }
+        int n = rows.length / c;
+        double[] out = new double[n * cp];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(rows, r * c, out, r * cp, c);
+        }
+        return out;
+    }
+
+    /** Rows of stride cp back to rows of C values, as an array of the given shape. */
+    private INDArray unpad(double[] rows, long... shape) {
+        double[] out = rows;
+        if (cp != c) {
+            int n = rows.length / cp;
+            out = new double[n * c];
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(rows, r * cp, out, r * c, c);
+            }
+        }
+        return array(out, shape);
+    }
+
     @Override
     public long tapeBytes() {
         return training ? (long) Double.BYTES * (tape.length + ckpt.length) : 0L;
@@ -87,12 +125,12 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
 
     @Override
     public INDArray y() {
-        return Nd4j.create(y, new long[] {batch, heads, steps, e}, DataType.DOUBLE);
+        return array(y, batch, heads, steps, e);
     }
 
     @Override
     public INDArray finalState() {
-        return Nd4j.create(state, new long[] {batch, heads, e, c}, DataType.DOUBLE);
+        return unpad(state, batch, heads, e, c);
     }
 
     private boolean masked(int b, int t) {
@@ -103,17 +141,17 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     public void forwardBlock(int bh) {
         int b = bh / heads;
         int h = bh % heads;
-        int ec = e * c;
-        int wo = bh * ec;
+        int ecp = e * cp;
+        int wo = bh * ecp;
         if (s0 != null) {
-            System.arraycopy(s0, wo, state, wo, ec);
+            System.arraycopy(s0, wo, state, wo, ecp);
         } else {
-            System.arraycopy(w0, h * ec, state, wo, ec);
+            System.arraycopy(w0, h * ecp, state, wo, ecp);
         }
         double[] xe = new double[e];
-        double[] z = new double[c];
-        double[] d = new double[c];
-        double[] u = new double[c];
+        double[] z = new double[cp];
+        double[] d = new double[cp];
+        double[] u = new double[cp];
         double[] qk = new double[e];
         for (int t = 0; t < steps; t++) {
             int xo = (bh * steps + t) * e;
@@ -122,50 +160,37 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 if (inputSoftmax) {
                     softmax(xe, 0, e);
                 }
-                // z = x W   (C)
-                java.util.Arrays.fill(z, (double) 0);
-                for (int r = 0; r < e; r++) {
-                    axpy(xe[r], state, wo + r * c, z, 0, c);
-                }
+                vecMat(xe, 0, state, wo, z);                              // z = x W   (cp)
                 System.arraycopy(z, 0, y, xo, e);
                 softmax(z, e, e);
                 softmax(z, 2 * e, e);
                 for (int m = 3 * e; m < c; m++) {
                     z[m] = (double) 1 / ((double) 1 + (double) Math.exp(-z[m]));
                 }
-                // d = (q - k) W   (C)
-                java.util.Arrays.fill(d, (double) 0);
                 for (int r = 0; r < e; r++) {
                     qk[r] = z[e + r] - z[2 * e + r];
-                    axpy(qk[r], state, wo + r * c, d, 0, c);
                 }
-                scaleByBlock(d, z, u);
-                // W += outer(k, u)
-                for (int r = 0; r < e; r++) {
-                    axpy(z[2 * e + r], u, 0, state, wo + r * c, c);
+                vecMat(qk, 0, state, wo, d);                              // d = (q - k) W   (cp)
+                for (int p = 0; p < 4; p++) {                             // u = b[P] d
+                    double rate = z[3 * e + p];
+                    int upto = p == 3 ? c : (p + 1) * e;
+                    for (int m = p * e; m < upto; m++) {
+                        u[m] = rate * d[m];
+                    }
+                }
+                for (int r = 0; r < e; r++) {                             // W += outer(k, u)
+                    axpy(z[2 * e + r], u, 0, state, wo + r * cp);
                 }
                 if (training) {
                     int to = (bh * steps + t) * vec;
                     System.arraycopy(xe, 0, tape, to, e);
                     System.arraycopy(z, e, tape, to + e, 2 * e + 4);
-                    System.arraycopy(d, 0, tape, to + 3 * e + 4, c);
+                    System.arraycopy(d, 0, tape, to + 3 * e + 4, cp);
                 }
             }
             if (training && (t + 1) % segment == 0 && t + 1 < steps) {
                 int k = (t + 1) / segment - 1;
-                System.arraycopy(state, wo, ckpt, (bh * (segments - 1) + k) * ec, ec);
-            }
-        }
-    }
-
-    /** u[m] = b[P(m)] d[m], with b = z[3E, 3E+4). */
-    private void scaleByBlock(double[] d, double[] z, double[] u) {
-        for (int p = 0; p < 4; p++) {
-            double rate = z[3 * e + p];
-            int from = p * e;
-            int to = p == 3 ? c : from + e;
-            for (int m = from; m < to; m++) {
-                u[m] = rate * d[m];
+                System.arraycopy(state, wo, ckpt, (bh * (segments - 1) + k) * ecp, ecp);
             }
         }
     }
@@ -173,13 +198,13 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     @Override
     public CpuSrwmKernel.BackwardRun backward(INDArray gradY, INDArray gradFinalState) {
         return new Backward(toArray(gradY),
-                gradFinalState == null ? new double[batch * heads * e * c] : toArray(gradFinalState));
+                gradFinalState == null ? new double[batch * heads * e * cp] : pad(toArray(gradFinalState)));
     }
 
     /** One backward pass: dL/dy in, dL/dx and the per-sequence dL/dS_0 out. */
     private final class Backward implements CpuSrwmKernel.BackwardRun {
         private final double[] gradY;      // (B, H, T, E)
-        private final double[] gradState;  // (B, H, E, C): dL/dW_t, ends as dL/dS_0
+        private final double[] gradState;  // (B, H, E, cp): dL/dW_t, ends as dL/dS_0
         private final double[] dx;         // (B, H, T, E)
 
         Backward(double[] gradY, double[] gradState) {
@@ -195,25 +220,31 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
 
         @Override
         public SrwmGradients gradients(boolean perSequence) {
-            INDArray dxa = Nd4j.create(dx, new long[] {batch, heads, steps, e}, DataType.DOUBLE);
+            INDArray dxa = array(dx, batch, heads, steps, e);
             if (perSequence) {
                 return new SrwmGradients(dxa, Nd4j.zeros(DataType.DOUBLE, heads, e, c),
-                        Nd4j.create(gradState, new long[] {batch, heads, e, c}, DataType.DOUBLE));
+                        unpad(gradState, batch, heads, e, c));
             }
-            return new SrwmGradients(dxa, Nd4j.create(sumOverBatch(gradState), new long[] {heads, e, c},
-                    DataType.DOUBLE), null);
+            int hecp = heads * e * cp;
+            double[] sum = new double[hecp];
+            for (int b = 0; b < batch; b++) {                            // fixed order: thread-count independent
+                for (int i = 0; i < hecp; i++) {
+                    sum[i] += gradState[b * hecp + i];
+                }
+            }
+            return new SrwmGradients(dxa, unpad(sum, heads, e, c), null);
         }
     }
 
     private void backwardBlock(int bh, double[] gradY, double[] gradState, double[] dx) {
         int b = bh / heads;
-        int ec = e * c;
-        int go = bh * ec;
-        double[] w = new double[ec];
-        double[] u = new double[c];
-        double[] kg = new double[c];
-        double[] gd = new double[c];
-        double[] gz = new double[c];
+        int ecp = e * cp;
+        int go = bh * ecp;
+        double[] w = new double[ecp];
+        double[] u = new double[cp];
+        double[] kg = new double[cp];
+        double[] gd = new double[cp];
+        double[] gz = new double[cp];
         double[] dk = new double[e];
         double[] dq = new double[e];
         double[] qk = new double[e];
@@ -222,14 +253,14 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
             int start = seg * segment;
             int end = Math.min(steps, start + segment);
             if (seg == segments - 1) {
-                System.arraycopy(state, go, w, 0, ec);
+                System.arraycopy(state, go, w, 0, ecp);
             } else {
-                System.arraycopy(ckpt, (bh * (segments - 1) + seg) * ec, w, 0, ec);
+                System.arraycopy(ckpt, (bh * (segments - 1) + seg) * ecp, w, 0, ecp);
             }
             for (int t = end - 1; t >= start; t--) {
                 int xo = (bh * steps + t) * e;
                 if (masked(b, t)) {
-                    java.util.Arrays.fill(dx, xo, xo + e, (double) 0);
+                    Arrays.fill(dx, xo, xo + e, (double) 0);
                     continue;
                 }
                 int to = (bh * steps + t) * vec;
@@ -237,49 +268,40 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 int ko = to + 2 * e;
                 int bo = to + 3 * e;
                 int dof = to + 3 * e + 4;
-                for (int p = 0; p < 4; p++) {
+                for (int p = 0; p < 4; p++) {                             // u = b[P] d
                     double rate = tape[bo + p];
-                    int from = p * e;
-                    int upto = p == 3 ? c : from + e;
-                    for (int m = from; m < upto; m++) {
+                    int upto = p == 3 ? c : (p + 1) * e;
+                    for (int m = p * e; m < upto; m++) {
                         u[m] = rate * tape[dof + m];
                     }
                 }
-                // kG = k G;  dk = G u^T;  W_{t-1} = W_t - outer(k, u)
-                java.util.Arrays.fill(kg, (double) 0);
+                vecMat(tape, ko, gradState, go, kg);                      // kG = k G   (cp)
                 for (int r = 0; r < e; r++) {
-                    double kr = tape[ko + r];
-                    axpy(kr, gradState, go + r * c, kg, 0, c);
-                    dk[r] = dot(gradState, go + r * c, u, 0, c);
-                    axpy(-kr, u, 0, w, r * c, c);
+                    dk[r] = dot(gradState, go + r * cp, u, 0);            // dk = G u^T
+                    axpy(-tape[ko + r], u, 0, w, r * cp);                 // W_{t-1} = W_t - outer(k, u)
                 }
-                // gd = b[P] kG;  db~ = b (1 - b) sum_P kG d
-                for (int p = 0; p < 4; p++) {
+                for (int p = 0; p < 4; p++) {                             // gd = b[P] kG, db~
                     double rate = tape[bo + p];
-                    int from = p * e;
-                    int upto = p == 3 ? c : from + e;
+                    int upto = p == 3 ? c : (p + 1) * e;
                     double acc = 0;
-                    for (int m = from; m < upto; m++) {
+                    for (int m = p * e; m < upto; m++) {
                         gd[m] = rate * kg[m];
                         acc += kg[m] * tape[dof + m];
                     }
                     gz[3 * e + p] = rate * ((double) 1 - rate) * acc;
                 }
-                // r = W_{t-1} gd;  dq = r;  dk -= r
-                for (int r = 0; r < e; r++) {
-                    double v = dot(w, r * c, gd, 0, c);
+                for (int r = 0; r < e; r++) {                             // r = W_{t-1} gd
+                    double v = dot(w, r * cp, gd, 0);
                     dq[r] = v;
                     dk[r] -= v;
                 }
                 softmaxBackward(tape, qo, dq, gz, e);
                 softmaxBackward(tape, ko, dk, gz, 2 * e);
                 System.arraycopy(gradY, xo, gz, 0, e);
-                // dx = W_{t-1} gz;  G += outer(q - k, gd) + outer(x, gz)
                 for (int r = 0; r < e; r++) {
-                    dxe[r] = dot(w, r * c, gz, 0, c);
-                    qk[r] = tape[qo + r] - tape[ko + r];
-                    axpy(qk[r], gd, 0, gradState, go + r * c, c);
-                    axpy(tape[to + r], gz, 0, gradState, go + r * c, c);
+                    dxe[r] = dot(w, r * cp, gz, 0);                       // dx = W_{t-1} gz
+                    qk[r] = tape[qo + r] - tape[ko + r];                  // G += outer(q-k, gd) + outer(x, gz)
+                    axpy2(qk[r], gd, tape[to + r], gz, gradState, go + r * cp);
                 }
                 if (inputSoftmax) {
                     double s = 0;
@@ -294,16 +316,6 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 }
             }
         }
-    }
-
-    /** Sum over the batch of per-sequence gradients (B, H, E, C) -> (H, E, C), in a fixed order. */
-    private double[] sumOverBatch(double[] perSequence) {
-        int hec = heads * e * c;
-        double[] out = new double[hec];
-        for (int b = 0; b < batch; b++) {
-            axpy((double) 1, perSequence, b * hec, out, 0, hec);
-        }
-        return out;
     }
 
     /** g~ = s (g - &lt;g, s&gt;) for s = tape[so, so+E), written to out[oo, oo+E). */
@@ -336,29 +348,59 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         }
     }
 
-    /** y[yo, yo+n) += alpha * x[xo, xo+n). */
-    static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
+    /** out[0, cp) = a[ao, ao+E) M, for the E x cp matrix at m[mo]. */
+    private void vecMat(double[] a, int ao, double[] m, int mo, double[] out) {
+        if (vector) {
+            VecF64.vecMat(a, ao, e, m, mo, cp, out, 0, cp);
+            return;
+        }
+        Arrays.fill(out, (double) 0);
+        for (int r = 0; r < e; r++) {
+            double ar = a[ao + r];
+            int ro = mo + r * cp;
+            for (int j = 0; j < cp; j++) {
+                out[j] += ar * m[ro + j];
+            }
         }
     }
 
-    /** Dot product of a[ao, ao+n) and b[bo, bo+n), four partial sums for instruction-level parallelism. */
-    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+    /** y[yo, yo+cp) += alpha * x[xo, xo+cp). */
+    private void axpy(double alpha, double[] xs, int xo, double[] ys, int yo) {
+        if (vector) {
+            VecF64.axpy(alpha, xs, xo, ys, yo, cp);
+            return;
+        }
+        for (int i = 0; i < cp; i++) {
+            ys[yo + i] += alpha * xs[xo + i];
+        }
+    }
+
+    /** y[yo, yo+cp) += a1 x1 + a2 x2. */
+    private void axpy2(double a1, double[] x1, double a2, double[] x2, double[] ys, int yo) {
+        if (vector) {
+            VecF64.axpy2(a1, x1, a2, x2, ys, yo, cp);
+            return;
+        }
+        for (int i = 0; i < cp; i++) {
+            ys[yo + i] += a1 * x1[i] + a2 * x2[i];
+        }
+    }
+
+    /** Dot product of a[ao, ao+cp) and b[bo, bo+cp). */
+    private double dot(double[] a, int ao, double[] b, int bo) {
+        if (vector) {
+            return VecF64.dot(a, ao, b, bo, cp);
+        }
         double s0 = 0;
         double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
         int i = 0;
-        for (; i + 3 < n; i += 4) {
+        for (; i + 1 < cp; i += 2) {
             s0 += a[ao + i] * b[bo + i];
             s1 += a[ao + i + 1] * b[bo + i + 1];
-            s2 += a[ao + i + 2] * b[bo + i + 2];
-            s3 += a[ao + i + 3] * b[bo + i + 3];
         }
-        for (; i < n; i++) {
+        for (; i < cp; i++) {
             s0 += a[ao + i] * b[bo + i];
         }
-        return (s0 + s1) + (s2 + s3);
+        return s0 + s1;
     }
 }

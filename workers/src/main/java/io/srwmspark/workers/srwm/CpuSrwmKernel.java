@@ -23,12 +23,60 @@ public final class CpuSrwmKernel implements SrwmKernel {
     /** Default steps between fast-weight checkpoints of the tape. */
     public static final int DEFAULT_SEGMENT = 16;
 
+    /** True when the JVM was started with {@code --add-modules jdk.incubator.vector}. */
+    public static final boolean VECTOR_API_AVAILABLE =
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
     private final ForkJoinPool pool;
     private final int segment;
+    private final boolean vectorized;
 
-    /** A kernel on the common fork-join pool, checkpoints every {@value #DEFAULT_SEGMENT} steps. */
+    /** System property that sets the threads of the shared pool (default: all available processors). */
+    public static final String THREADS_PROPERTY = "srwm.cpu.threads";
+
+    private static volatile ForkJoinPool shared;
+
+    /** A kernel on the shared pool ({@link #sharedPool()}), checkpoints every {@value #DEFAULT_SEGMENT} steps. */
     public CpuSrwmKernel() {
-        this(ForkJoinPool.commonPool(), DEFAULT_SEGMENT);
+        this(sharedPool(), DEFAULT_SEGMENT);
+    }
+
+    /**
+     * The pool kernels share by default: daemon threads, as many as {@code -Dsrwm.cpu.threads} or else the
+     * available processors. (The JDK's common pool keeps one core for the caller, which would leave a
+     * 2-core machine half idle while the caller waits.)
+     */
+    public static ForkJoinPool sharedPool() {
+        ForkJoinPool p = shared;
+        if (p == null) {
+            synchronized (CpuSrwmKernel.class) {
+                p = shared;
+                if (p == null) {
+                    int threads = Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
+                    if (threads < 1) {
+                        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be >= 1, got " + threads);
+                    }
+                    p = new ForkJoinPool(threads, pool -> {
+                        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                        t.setDaemon(true);
+                        t.setName("srwm-cpu-" + t.getPoolIndex());
+                        return t;
+                    }, null, false);
+                    shared = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** The pool this kernel runs on. */
+    public ForkJoinPool pool() {
+        return pool;
+    }
+
+    /** Steps between fast-weight checkpoints of the tape. */
+    public int segment() {
+        return segment;
     }
 
     /**
@@ -36,11 +84,31 @@ public final class CpuSrwmKernel implements SrwmKernel {
      * @param segment steps between fast-weight checkpoints (undo error is bounded by this many steps)
      */
     public CpuSrwmKernel(ForkJoinPool pool, int segment) {
+        this(pool, segment, VECTOR_API_AVAILABLE);
+    }
+
+    /**
+     * @param pool       threads to spread (batch, head) blocks over
+     * @param segment    steps between fast-weight checkpoints (undo error is bounded by this many steps)
+     * @param vectorized use SIMD loops of the JDK vector API (needs {@code --add-modules jdk.incubator.vector});
+     *                   false runs plain scalar loops, several times slower
+     */
+    public CpuSrwmKernel(ForkJoinPool pool, int segment, boolean vectorized) {
         if (segment < 1) {
             throw new IllegalArgumentException("CPU kernel segment must be >= 1, got " + segment);
         }
+        if (vectorized && !VECTOR_API_AVAILABLE) {
+            throw new IllegalStateException("the vectorized CPU kernel needs the JVM option "
+                    + "--add-modules jdk.incubator.vector (./srwm and the Spark configs in conf/ set it)");
+        }
         this.pool = pool;
         this.segment = segment;
+        this.vectorized = vectorized;
+    }
+
+    /** Whether this kernel runs SIMD loops (JDK vector API). */
+    public boolean vectorized() {
+        return vectorized;
     }
 
     @Override
@@ -76,8 +144,8 @@ public final class CpuSrwmKernel implements SrwmKernel {
     @Override
     public SrwmOutput forward(SrwmInput input, boolean training) {
         Call call = input.dataType() == DataType.DOUBLE
-                ? new CpuSrwmF64(input, training, segment)
-                : new CpuSrwmF32(input, training, segment);
+                ? new CpuSrwmF64(input, training, segment, vectorized)
+                : new CpuSrwmF32(input, training, segment, vectorized);
         SrwmShape s = input.shape();
         parallelFor(s.batch() * s.heads(), call::forwardBlock);
         return new SrwmOutput(call.y(), call.finalState(), training ? call : null);

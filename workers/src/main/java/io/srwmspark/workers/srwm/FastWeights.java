@@ -1,5 +1,6 @@
 package io.srwmspark.workers.srwm;
 
+import io.srwmspark.workers.rng.Seeds;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -46,18 +47,11 @@ public final class FastWeights {
     }
 
     /**
-     * Initialisation of the paper's code: every entry ~ Normal(0, std 1/sqrt(E)), drawn from
-     * {@link java.util.Random} so that a seed gives the same matrix on every ND4J backend.
+     * Initialisation of the paper's code: every entry ~ Normal(0, std 1/sqrt(E)), a pure function of the seed
+     * (the same matrix on every ND4J backend and thread).
      */
     public static INDArray init(int heads, int headSize, DataType type, long seed) {
-        java.util.Random rng = new java.util.Random(seed);
-        int columns = 3 * headSize + 4;
-        double[] v = new double[heads * headSize * columns];
-        double std = 1.0 / Math.sqrt(headSize);
-        for (int i = 0; i < v.length; i++) {
-            v[i] = rng.nextGaussian() * std;
-        }
-        return Nd4j.create(v, new long[] {heads, headSize, columns}, DataType.DOUBLE).castTo(type);
+        return Seeds.gaussian(type, seed, 1.0 / Math.sqrt(headSize), heads, headSize, 3L * headSize + 4);
     }
 
     private static void requireLast(String name, INDArray a, long expected) {

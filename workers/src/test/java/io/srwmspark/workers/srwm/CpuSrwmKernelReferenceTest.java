@@ -32,8 +32,9 @@ class CpuSrwmKernelReferenceTest {
 
     private static void check(String name, DataType type, double tol) {
         ReferenceCase c = ReferenceCases.load(name);
-        for (SrwmKernel kernel : new SrwmKernel[] {new CpuSrwmKernel(),
-                new CpuSrwmKernel(java.util.concurrent.ForkJoinPool.commonPool(), 3)}) {
+        var pool = CpuSrwmKernel.sharedPool();
+        for (SrwmKernel kernel : new SrwmKernel[] {new CpuSrwmKernel(), new CpuSrwmKernel(pool, 3),
+                new CpuSrwmKernel(pool, 16, false), new CpuSrwmKernel(pool, 1, false)}) {
             Map<String, INDArray> out = ReferenceRunner.run(c, kernel, type);
             for (Map.Entry<String, INDArray> e : out.entrySet()) {
                 double err = ReferenceCases.relativeError(e.getValue(), c.array(e.getKey(), DataType.DOUBLE));

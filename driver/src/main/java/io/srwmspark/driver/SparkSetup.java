@@ -1,0 +1,64 @@
+package io.srwmspark.driver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import org.apache.spark.SparkConf;
+
+/**
+ * The Spark configuration every srwm-spark job starts from. Executors are separate JVMs on a cluster, so they
+ * get the same Java 17 options as the driver ({@code spark.executor.extraJavaOptions}); whatever the user
+ * already set is kept and our options are appended.
+ */
+public final class SparkSetup {
+
+    private static final String JVM_OPTIONS = loadJvmOptions();
+
+    private SparkSetup() {
+    }
+
+    /** JVM options Spark, Kryo, ND4J and the CPU SRWM kernel need on Java 17 (from the build). */
+    public static String jvmOptions() {
+        return JVM_OPTIONS;
+    }
+
+    /**
+     * A configuration for {@code appName}; {@code master} may be null to keep what spark-submit set.
+     * Settings already present in {@code base} win over our defaults, except that the JVM options are appended.
+     */
+    public static SparkConf conf(SparkConf base, String appName, String master) {
+        SparkConf conf = base.clone().setAppName(appName);
+        if (master != null) {
+            conf.setMaster(master);
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster("local[*]");
+        }
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        conf.setIfMissing("spark.task.maxFailures", "2");
+        for (String key : new String[] {"spark.executor.extraJavaOptions", "spark.driver.extraJavaOptions"}) {
+            String current = conf.get(key, "");
+            if (!current.contains("jdk.incubator.vector")) {
+                conf.set(key, (current + " " + JVM_OPTIONS).trim());
+            }
+        }
+        return conf;
+    }
+
+    private static String loadJvmOptions() {
+        Properties p = new Properties();
+        try (InputStream in = SparkSetup.class.getResourceAsStream("jvm.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("io/srwmspark/driver/jvm.properties is missing from the classpath");
+            }
+            p.load(in);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        String v = p.getProperty("jvm.options", "");
+        if (v.isBlank() || v.contains("${")) {
+            throw new IllegalStateException("jvm.properties was not filtered by the build: '" + v + "'");
+        }
+        return v.trim();
+    }
+}

@@ -1,0 +1,60 @@
+package io.srwmspark.workers.srwm;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD loops of {@code CpuSrwmF64} on the JDK's vector API (module {@code jdk.incubator.vector}). Loaded only
+ * when that module is present; every length passed here is a multiple of {@link #lanes()}. Template of the
+ * generated float32 twin {@code VecF32}, like {@code CpuSrwmF64}.
+ */
+final class VecF64 {
+
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+
+    private VecF64() {
+    }
+
+    static int lanes() {
+        return S.length();
+    }
+
+    /** out[oo, oo+n) = sum_r a[ao+r] * m[mo + r*stride, +n): a row vector times a (rows x n) matrix. */
+    static void vecMat(double[] a, int ao, int rows, double[] m, int mo, int stride, double[] out, int oo, int n) {
+        for (int j = 0; j < n; j += S.length()) {
+            DoubleVector acc = DoubleVector.zero(S);
+            for (int r = 0; r < rows; r++) {
+                acc = DoubleVector.fromArray(S, m, mo + r * stride + j).fma(DoubleVector.broadcast(S, a[ao + r]), acc);
+            }
+            acc.intoArray(out, oo + j);
+        }
+    }
+
+    /** y[yo, yo+n) += alpha * x[xo, xo+n). */
+    static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+        DoubleVector al = DoubleVector.broadcast(S, alpha);
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector.fromArray(S, x, xo + i).fma(al, DoubleVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    /** y[yo, yo+n) += a1 * x1[0, n) + a2 * x2[0, n). */
+    static void axpy2(double a1, double[] x1, double a2, double[] x2, double[] y, int yo, int n) {
+        DoubleVector b1 = DoubleVector.broadcast(S, a1);
+        DoubleVector b2 = DoubleVector.broadcast(S, a2);
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector v = DoubleVector.fromArray(S, x1, i).fma(b1, DoubleVector.fromArray(S, y, yo + i));
+            DoubleVector.fromArray(S, x2, i).fma(b2, v).intoArray(y, yo + i);
+        }
+    }
+
+    /** Dot product of a[ao, ao+n) and b[bo, bo+n). */
+    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        DoubleVector acc = DoubleVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            acc = DoubleVector.fromArray(S, a, ao + i).fma(DoubleVector.fromArray(S, b, bo + i), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
