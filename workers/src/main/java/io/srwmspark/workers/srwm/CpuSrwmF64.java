@@ -20,12 +20,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *   b = sigmoid(z[3E,3E+4))         d = (q - k) W   (C)   u[m] = b[P(m)] d[m]
  *   W &lt;- W + outer(k, u)
  * </pre>
- * The tape keeps per step x (after the optional input softmax), q, k, b and d, and a copy of W every
+ * The tape keeps per step x (after the optional input softmax), q, k, b and u, and a copy of W every
  * {@code segment} steps. Backward walks time backwards; inside a segment it undoes the updates
  * (W_{t-1} = W_t - outer(k, u)) starting from the exact checkpoint at the segment's end, so rounding
  * error of the undo is bounded by one segment, whatever T is. With G = dL/dW_t:
  * <pre>
- *   kG = k G    gd = b[P] kG    db~[P] = b(1-b) sum_{m in P} kG[m] d[m]     dk = G u^T
+ *   kG = k G    gd = b[P] kG    db~[P] = b(1-b) sum_{m in P} kG[m] d[m] = (1-b) sum_{m in P} kG[m] u[m]
+ *   dk = G u^T
  *   r = W_{t-1} gd      dq = r     dk -= r     dq~ = q (dq - &lt;dq,q&gt;)    dk~ = k (dk - &lt;dk,k&gt;)
  *   gz = [g_y | dq~ | dk~ | db~]    dx = W_{t-1} gz     G &lt;- G + outer(q - k, gd) + outer(x, gz)
  * </pre>
@@ -51,7 +52,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     private final double[] mask;   // (B, T) or null
     private final double[] y;      // (B, H, T, E)
     private final double[] state;  // (B, H, E, cp): the running, then final, fast weights
-    private final double[] tape;   // (B, H, T, V), V = 3E + 4 + cp: x, q, k, b, d
+    private final double[] tape;   // (B, H, T, V), V = 3E + 4 + cp: x, q, k, b, u = b[P] d
     private final double[] ckpt;   // (B, H, segments - 1, E, cp): W after each segment but the last
 
     CpuSrwmF64(SrwmInput in, boolean training, int segment, boolean vector) {
@@ -185,7 +186,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                     int to = (bh * steps + t) * vec;
                     System.arraycopy(xe, 0, tape, to, e);
                     System.arraycopy(z, e, tape, to + e, 2 * e + 4);
-                    System.arraycopy(d, 0, tape, to + 3 * e + 4, cp);
+                    System.arraycopy(u, 0, tape, to + 3 * e + 4, cp);
                 }
             }
             if (training && (t + 1) % segment == 0 && t + 1 < steps) {
@@ -241,7 +242,6 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         int ecp = e * cp;
         int go = bh * ecp;
         double[] w = new double[ecp];
-        double[] u = new double[cp];
         double[] kg = new double[cp];
         double[] gd = new double[cp];
         double[] gz = new double[cp];
@@ -267,28 +267,21 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 int qo = to + e;
                 int ko = to + 2 * e;
                 int bo = to + 3 * e;
-                int dof = to + 3 * e + 4;
-                for (int p = 0; p < 4; p++) {                             // u = b[P] d
-                    double rate = tape[bo + p];
-                    int upto = p == 3 ? c : (p + 1) * e;
-                    for (int m = p * e; m < upto; m++) {
-                        u[m] = rate * tape[dof + m];
-                    }
-                }
+                int uo = to + 3 * e + 4;
                 vecMat(tape, ko, gradState, go, kg);                      // kG = k G   (cp)
                 for (int r = 0; r < e; r++) {
-                    dk[r] = dot(gradState, go + r * cp, u, 0);            // dk = G u^T
-                    axpy(-tape[ko + r], u, 0, w, r * cp);                 // W_{t-1} = W_t - outer(k, u)
+                    dk[r] = dot(gradState, go + r * cp, tape, uo);        // dk = G u^T
+                    axpy(-tape[ko + r], tape, uo, w, r * cp);             // W_{t-1} = W_t - outer(k, u)
                 }
-                for (int p = 0; p < 4; p++) {                             // gd = b[P] kG, db~
-                    double rate = tape[bo + p];
+                for (int p = 0; p < 4; p++) {                             // gd = b[P] kG
+                    double rate = tape[bo + p];                           // db~ = (1-b) sum_P kG u = b(1-b) sum_P kG d
                     int upto = p == 3 ? c : (p + 1) * e;
                     double acc = 0;
                     for (int m = p * e; m < upto; m++) {
                         gd[m] = rate * kg[m];
-                        acc += kg[m] * tape[dof + m];
+                        acc += kg[m] * tape[uo + m];
                     }
-                    gz[3 * e + p] = rate * ((double) 1 - rate) * acc;
+                    gz[3 * e + p] = ((double) 1 - rate) * acc;
                 }
                 for (int r = 0; r < e; r++) {                             // r = W_{t-1} gd
                     double v = dot(w, r * cp, gd, 0);
@@ -331,7 +324,11 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     }
 
     /** In-place softmax of a[from, from+n). */
-    static void softmax(double[] a, int from, int n) {
+    private void softmax(double[] a, int from, int n) {
+        if (vector && n % VecF64.lanes() == 0) {
+            VecF64.softmax(a, from, n);
+            return;
+        }
         double max = Double.NEGATIVE_INFINITY;
         for (int i = from; i < from + n; i++) {
             max = Math.max(max, a[i]);

@@ -57,4 +57,23 @@ final class VecF64 {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
+
+    /** In-place softmax of a[from, from+n), n a multiple of the lane count. */
+    static void softmax(double[] a, int from, int n) {
+        DoubleVector mx = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i += S.length()) {
+            mx = mx.max(DoubleVector.fromArray(S, a, from + i));
+        }
+        DoubleVector max = DoubleVector.broadcast(S, mx.reduceLanes(VectorOperators.MAX));
+        DoubleVector sum = DoubleVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector v = DoubleVector.fromArray(S, a, from + i).sub(max).lanewise(VectorOperators.EXP);
+            v.intoArray(a, from + i);
+            sum = sum.add(v);
+        }
+        DoubleVector inv = DoubleVector.broadcast(S, (double) 1 / sum.reduceLanes(VectorOperators.ADD));
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector.fromArray(S, a, from + i).mul(inv).intoArray(a, from + i);
+        }
+    }
 }
