@@ -16,7 +16,7 @@ public record SrwmShape(int batch, int heads, int steps, int headSize) {
     /** Reads (B, H, T, E) from a rank-4 array shape. */
     public static SrwmShape ofInput(long[] shape) {
         if (shape.length != 4) {
-            throw new IllegalArgumentException("SRWM input must have rank 4 (B,H,T,E), got shape "
+            throw new IllegalArgumentException("SRWM input x must have rank 4 (B,H,T,E), got shape "
                     + java.util.Arrays.toString(shape));
         }
         return new SrwmShape(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2]),
