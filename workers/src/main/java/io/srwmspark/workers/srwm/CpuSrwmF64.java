@@ -31,6 +31,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   gz = [g_y | dq~ | dk~ | db~]    dx = W_{t-1} gz     G &lt;- G + outer(q - k, gd) + outer(x, gz)
  * </pre>
  */
+@SuppressWarnings("cast") // the casts are redundant here but needed in the generated float32 twin
 final class CpuSrwmF64 implements CpuSrwmKernel.Call {
 
     private final int batch;

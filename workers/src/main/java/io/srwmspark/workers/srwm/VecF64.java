@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * when that module is present; every length passed here is a multiple of {@link #lanes()}. Template of the
  * generated float32 twin {@code VecF32}, like {@code CpuSrwmF64}.
  */
+@SuppressWarnings("cast") // the casts are redundant here but needed in the generated float32 twin
 final class VecF64 {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
