@@ -1,5 +1,7 @@
 package io.srwmspark.workers.io;
 
+import io.srwmspark.workers.nn.FeedForward;
+import io.srwmspark.workers.nn.SrwmBlock;
 import io.srwmspark.workers.srwm.FastWeights;
 import io.srwmspark.workers.srwm.SrwmGradients;
 import io.srwmspark.workers.srwm.SrwmInput;
@@ -49,7 +51,44 @@ public final class ReferenceRunner {
         return m;
     }
 
+    /**
+     * Kind {@code block}: h, out and grad_out are (T, B, D) time-major, linear weights (in, out). Runs
+     * {@link SrwmBlock} without dropout on h seen as (B, T, D) and backpropagates grad_out.
+     */
     private static Map<String, INDArray> block(ReferenceCase c, SrwmKernel kernel, DataType type) {
-        throw new IllegalArgumentException(c.dir() + ": kind 'block' is not supported yet");
+        SrwmBlock block = new SrwmBlock(new SrwmBlock.Config(c.heads(), c.headSize(), c.ffSize(), 0.0, c.lnEps()),
+                kernel);
+        INDArray weights = FastWeights.pack(c.array("w_y", type), c.array("w_q", type), c.array("w_k", type),
+                c.array("w_b", type));
+        FeedForward.Weights ff = new FeedForward.Weights(c.array("ln2_gamma", type), c.array("ln2_beta", type),
+                c.array("ff_w1", type), c.array("ff_b1", type), c.array("ff_w2", type), c.array("ff_b2", type));
+        SrwmBlock.Params p = new SrwmBlock.Params(weights, c.array("w_out", type), c.array("ln1_gamma", type),
+                c.array("ln1_beta", type), ff);
+        INDArray h = swapTimeAndBatch(c.array("h", type));                                   // (B, T, D)
+        SrwmBlock.Forward fwd = block.forward(p, h, null, null, true, 0L);
+        SrwmBlock.Gradients g = block.backward(p, fwd, swapTimeAndBatch(c.array("grad_out", type)), null);
+        Map<String, INDArray> m = new HashMap<>();
+        m.put("out", swapTimeAndBatch(fwd.out()));                                            // (T, B, D)
+        m.put("dh", swapTimeAndBatch(g.dh()));
+        String[] names = {"y", "q", "k", "b"};
+        for (int i = 0; i < 4; i++) {
+            m.put("dw_" + names[i], FastWeights.block(g.dParams().weights(), i));
+        }
+        m.put("dw_out", g.dParams().wOut());
+        m.put("dln1_gamma", g.dParams().ln1Gamma());
+        m.put("dln1_beta", g.dParams().ln1Beta());
+        FeedForward.Weights dff = g.dParams().ff();
+        m.put("dln2_gamma", dff.lnGamma());
+        m.put("dln2_beta", dff.lnBeta());
+        m.put("dff_w1", dff.w1());
+        m.put("dff_b1", dff.b1());
+        m.put("dff_w2", dff.w2());
+        m.put("dff_b2", dff.b2());
+        return m;
+    }
+
+    /** (T, B, D) to (B, T, D) and back: a c-ordered copy. */
+    private static INDArray swapTimeAndBatch(INDArray a) {
+        return a.permute(1, 0, 2).dup('c');
     }
 }
