@@ -76,6 +76,7 @@ public final class LayerBench {
             SrwmOutput out = kernel.forward(in, true);
             SrwmGradients g = kernel.backward(in, out, gy, null);
             tape[0] = out.tape().bytes();
+            out.tape().release();
             if (g.dx() == null) {
                 throw new IllegalStateException("kernel returned no dx");
             }

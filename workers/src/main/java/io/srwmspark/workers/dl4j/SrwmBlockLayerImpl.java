@@ -55,6 +55,7 @@ public final class SrwmBlockLayerImpl extends AbstractSrwmLayerImpl<SrwmBlockLay
     @Override
     protected INDArray backward(SrwmBlock.Forward forward, INDArray gradOut, Map<String, INDArray> grads) {
         SrwmBlock.Gradients g = block().backward(blockParams(), forward, gradOut, null);
+        forward.release();
         SrwmBlock.Params d = g.dParams();
         grads.put(W0, d.weights());
         grads.put(W_OUT, d.wOut());

@@ -54,6 +54,7 @@ public final class SrwmRlBlockLayerImpl extends AbstractSrwmLayerImpl<SrwmRlBloc
     @Override
     protected INDArray backward(SrwmRlBlock.Forward forward, INDArray gradOut, Map<String, INDArray> grads) {
         SrwmRlBlock.Gradients g = block().backward(blockParams(), forward, gradOut, null);
+        forward.release();
         SrwmRlBlock.Params d = g.dParams();
         grads.put(W0, d.weights());
         grads.put(W_OUT, d.wOut());

@@ -100,6 +100,13 @@ public final class SrwmBlock {
      * @param tape       what backward needs; null for an inference forward
      */
     public record Forward(INDArray out, INDArray finalState, Tape tape) {
+
+        /** Hands the SRWM kernel's tape back for reuse; this forward cannot be backpropagated afterwards. */
+        public void release() {
+            if (tape != null && tape.srwmOutput.tape() != null) {
+                tape.srwmOutput.tape().release();
+            }
+        }
     }
 
     /**

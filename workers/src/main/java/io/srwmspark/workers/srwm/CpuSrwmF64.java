@@ -40,23 +40,26 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     private final int e;
     private final int c;
     private final int cp;
+    private final int ep;
     private final int segment;
     private final int segments;
     private final int vec;
     private final boolean inputSoftmax;
     private final boolean training;
     private final boolean vector;
+    private final ArrayPool pool;
+    private boolean released;
 
-    private final double[] x;      // (B, H, T, E)
+    private double[] x;      // (B, H, T, E)
     private final double[] w0;     // (H, E, cp)
     private final double[] s0;     // (B, H, E, cp) or null
     private final double[] mask;   // (B, T) or null
-    private final double[] y;      // (B, H, T, E)
-    private final double[] state;  // (B, H, E, cp): the running, then final, fast weights
-    private final double[] tape;   // (B, H, T, V), V = 3E + 4 + cp: x, q, k, b, u = b[P] d
-    private final double[] ckpt;   // (B, H, segments - 1, E, cp): W after each segment but the last
+    private double[] y;      // (B, H, T, E)
+    private double[] state;  // (B, H, E, cp): the running, then final, fast weights
+    private double[] tape;   // (B, H, T, V), V = 3E + 4 + cp: x, q, k, b, u = b[P] d
+    private double[] ckpt;   // (B, H, segments - 1, E, cp): W after each segment but the last
 
-    CpuSrwmF64(SrwmInput in, boolean training, int segment, boolean vector) {
+    CpuSrwmF64(SrwmInput in, boolean training, int segment, boolean vector, ArrayPool pool) {
         SrwmShape s = in.shape();
         this.batch = s.batch();
         this.heads = s.heads();
@@ -64,21 +67,53 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         this.e = s.headSize();
         this.c = s.columns();
         this.vector = vector;
+        this.pool = pool;
         int lanes = vector ? VecF64.lanes() : 1;
         this.cp = (c + lanes - 1) / lanes * lanes;
+        this.ep = (e + lanes - 1) / lanes * lanes;
         this.segment = segment;
         this.segments = (steps + segment - 1) / segment;
         this.vec = 3 * e + 4 + cp;
         this.inputSoftmax = in.inputSoftmax();
         this.training = training;
-        this.x = toArray(in.x());
+        this.x = read(in.x(), pool);
         this.w0 = pad(toArray(in.weights()));
         this.s0 = in.initialState() == null ? null : pad(toArray(in.initialState()));
         this.mask = in.mask() == null ? null : toArray(in.mask().castTo(DataType.DOUBLE));
-        this.y = new double[batch * heads * steps * e];
-        this.state = new double[batch * heads * e * cp];
-        this.tape = training ? new double[batch * heads * steps * vec] : null;
-        this.ckpt = training ? new double[batch * heads * Math.max(0, segments - 1) * e * cp] : null;
+        this.y = pool.takeDouble(batch * heads * steps * e, mask != null);
+        this.state = pool.takeDouble(batch * heads * e * cp, false);
+        this.tape = training ? pool.takeDouble(batch * heads * steps * vec, false) : null;
+        this.ckpt = training ? pool.takeDouble(batch * heads * Math.max(0, segments - 1) * e * cp, false) : null;
+    }
+
+    /** Copies a (B, H, T, E) input or gradient into a pooled array. */
+    private static double[] read(INDArray a, ArrayPool pool) {
+        INDArray d = a.dataType() == DataType.DOUBLE ? a : a.castTo(DataType.DOUBLE);
+        if (d.isView() || d.ordering() != 'c' || d.data().length() != d.length()) {
+            d = d.dup('c');
+        }
+        double[] out = pool.takeDouble((int) d.length(), false);
+        d.data().asNioDouble().get(out);
+        return out;
+    }
+
+    @Override
+    public void forwardDone() {
+        pool.give(x);
+        x = null;
+    }
+
+    @Override
+    public void release() {
+        if (!released) {
+            released = true;
+            pool.give(tape);
+            pool.give(ckpt);
+            pool.give(state);
+            tape = null;
+            ckpt = null;
+            state = null;
+        }
     }
 
     static double[] toArray(INDArray a) {
@@ -127,7 +162,10 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
 
     @Override
     public INDArray y() {
-        return array(y, batch, heads, steps, e);
+        INDArray out = array(y, batch, heads, steps, e);
+        pool.give(y);
+        y = null;
+        return out;
     }
 
     @Override
@@ -162,7 +200,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 if (inputSoftmax) {
                     softmax(xe, 0, e);
                 }
-                vecMat(xe, 0, state, wo, z);                              // z = x W   (cp)
+                vecMat(xe, 0, e, state, wo, cp, z, cp);                              // z = x W   (cp)
                 System.arraycopy(z, 0, y, xo, e);
                 softmax(z, e, e);
                 softmax(z, 2 * e, e);
@@ -172,7 +210,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 for (int r = 0; r < e; r++) {
                     qk[r] = z[e + r] - z[2 * e + r];
                 }
-                vecMat(qk, 0, state, wo, d);                              // d = (q - k) W   (cp)
+                vecMat(qk, 0, e, state, wo, cp, d, cp);                              // d = (q - k) W   (cp)
                 for (int p = 0; p < 4; p++) {                             // u = b[P] d
                     double rate = z[3 * e + p];
                     int upto = p == 3 ? c : (p + 1) * e;
@@ -181,7 +219,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                     }
                 }
                 for (int r = 0; r < e; r++) {                             // W += outer(k, u)
-                    axpy(z[2 * e + r], u, 0, state, wo + r * cp);
+                    axpy(z[2 * e + r], u, 0, state, wo + r * cp, cp);
                 }
                 if (training) {
                     int to = (bh * steps + t) * vec;
@@ -199,8 +237,18 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
 
     @Override
     public CpuSrwmKernel.BackwardRun backward(INDArray gradY, INDArray gradFinalState) {
-        return new Backward(toArray(gradY),
-                gradFinalState == null ? new double[batch * heads * e * cp] : pad(toArray(gradFinalState)));
+        if (released) {
+            throw new IllegalStateException("this SRWM tape was released; run the forward again");
+        }
+        double[] gs;
+        if (gradFinalState == null) {
+            gs = pool.takeDouble(batch * heads * e * cp, true);
+        } else {
+            double[] g = pad(toArray(gradFinalState));
+            gs = pool.takeDouble(g.length, false);
+            System.arraycopy(g, 0, gs, 0, g.length);
+        }
+        return new Backward(read(gradY, pool), gs);
     }
 
     /** One backward pass: dL/dy in, dL/dx and the per-sequence dL/dS_0 out. */
@@ -212,7 +260,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         Backward(double[] gradY, double[] gradState) {
             this.gradY = gradY;
             this.gradState = gradState;
-            this.dx = new double[gradY.length];
+            this.dx = pool.takeDouble(gradY.length, false);
         }
 
         @Override
@@ -223,9 +271,12 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         @Override
         public SrwmGradients gradients(boolean perSequence) {
             INDArray dxa = array(dx, batch, heads, steps, e);
+            pool.give(dx);
+            pool.give(gradY);
             if (perSequence) {
-                return new SrwmGradients(dxa, Nd4j.zeros(DataType.DOUBLE, heads, e, c),
-                        unpad(gradState, batch, heads, e, c));
+                INDArray ds = unpad(gradState, batch, heads, e, c);
+                pool.give(gradState);
+                return new SrwmGradients(dxa, Nd4j.zeros(DataType.DOUBLE, heads, e, c), ds);
             }
             int hecp = heads * e * cp;
             double[] sum = new double[hecp];
@@ -234,29 +285,37 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                     sum[i] += gradState[b * hecp + i];
                 }
             }
+            pool.give(gradState);
             return new SrwmGradients(dxa, unpad(sum, heads, e, c), null);
         }
     }
 
+    /**
+     * Backward of one block. W_{t-1} is held transposed here, wt = W^T (C rows of stride ep &gt;= E), so the
+     * three products with W (undo, r = W gd, dx = W gz) are row-vector-times-matrix sweeps with no
+     * horizontal sums; G stays row-major (E x cp) for kG = k G and its rank-1 updates.
+     */
     private void backwardBlock(int bh, double[] gradY, double[] gradState, double[] dx) {
         int b = bh / heads;
         int ecp = e * cp;
         int go = bh * ecp;
-        double[] w = new double[ecp];
+        double[] wt = new double[c * ep];  // (C, ep): W_t^T
+        double[] kp = new double[ep];      // k, zero-padded to ep
         double[] kg = new double[cp];
         double[] gd = new double[cp];
         double[] gz = new double[cp];
         double[] dk = new double[e];
-        double[] dq = new double[e];
-        double[] qk = new double[e];
-        double[] dxe = new double[e];
+        double[] rv = new double[ep];
+        double[] dxe = new double[ep];
         for (int seg = segments - 1; seg >= 0; seg--) {
             int start = seg * segment;
             int end = Math.min(steps, start + segment);
-            if (seg == segments - 1) {
-                System.arraycopy(state, go, w, 0, ecp);
-            } else {
-                System.arraycopy(ckpt, (bh * (segments - 1) + seg) * ecp, w, 0, ecp);
+            double[] src = seg == segments - 1 ? state : ckpt;
+            int so = seg == segments - 1 ? go : (bh * (segments - 1) + seg) * ecp;
+            for (int r = 0; r < e; r++) {                                 // wt = W^T at the segment's end
+                for (int m = 0; m < c; m++) {
+                    wt[m * ep + r] = src[so + r * cp + m];
+                }
             }
             for (int t = end - 1; t >= start; t--) {
                 int xo = (bh * steps + t) * e;
@@ -269,10 +328,13 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 int ko = to + 2 * e;
                 int bo = to + 3 * e;
                 int uo = to + 3 * e + 4;
-                vecMat(tape, ko, gradState, go, kg);                      // kG = k G   (cp)
-                for (int r = 0; r < e; r++) {
-                    dk[r] = dot(gradState, go + r * cp, tape, uo);        // dk = G u^T
-                    axpy(-tape[ko + r], tape, uo, w, r * cp);             // W_{t-1} = W_t - outer(k, u)
+                vecMat(tape, ko, e, gradState, go, cp, kg, cp);           // kG = k G   (cp)
+                for (int r = 0; r < e; r++) {                             // dk = G u^T
+                    dk[r] = dot(gradState, go + r * cp, tape, uo);
+                }
+                System.arraycopy(tape, ko, kp, 0, e);
+                for (int m = 0; m < c; m++) {                             // W_{t-1}^T = W_t^T - outer(u, k)
+                    axpy(-tape[uo + m], kp, 0, wt, m * ep, ep);
                 }
                 for (int p = 0; p < 4; p++) {                             // gd = b[P] kG
                     double rate = tape[bo + p];                           // db~ = (1-b) sum_P kG u = b(1-b) sum_P kG d
@@ -284,18 +346,16 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                     }
                     gz[3 * e + p] = ((double) 1 - rate) * acc;
                 }
-                for (int r = 0; r < e; r++) {                             // r = W_{t-1} gd
-                    double v = dot(w, r * cp, gd, 0);
-                    dq[r] = v;
-                    dk[r] -= v;
+                vecMat(gd, 0, c, wt, 0, ep, rv, ep);                      // r = W_{t-1} gd;  dq = r;  dk -= r
+                for (int r = 0; r < e; r++) {
+                    dk[r] -= rv[r];
                 }
-                softmaxBackward(tape, qo, dq, gz, e);
+                softmaxBackward(tape, qo, rv, gz, e);
                 softmaxBackward(tape, ko, dk, gz, 2 * e);
                 System.arraycopy(gradY, xo, gz, 0, e);
-                for (int r = 0; r < e; r++) {
-                    dxe[r] = dot(w, r * cp, gz, 0);                       // dx = W_{t-1} gz
-                    qk[r] = tape[qo + r] - tape[ko + r];                  // G += outer(q-k, gd) + outer(x, gz)
-                    axpy2(qk[r], gd, tape[to + r], gz, gradState, go + r * cp);
+                vecMat(gz, 0, c, wt, 0, ep, dxe, ep);                     // dx = W_{t-1} gz
+                for (int r = 0; r < e; r++) {                             // G += outer(q-k, gd) + outer(x, gz)
+                    axpy2(tape[qo + r] - tape[ko + r], gd, tape[to + r], gz, gradState, go + r * cp);
                 }
                 if (inputSoftmax) {
                     double s = 0;
@@ -313,8 +373,8 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
     }
 
     /** g~ = s (g - &lt;g, s&gt;) for s = tape[so, so+E), written to out[oo, oo+E). */
-    private static void softmaxBackward(double[] tape, int so, double[] g, double[] out, int oo) {
-        int n = g.length;
+    private void softmaxBackward(double[] tape, int so, double[] g, double[] out, int oo) {
+        int n = e;
         double dotp = 0;
         for (int i = 0; i < n; i++) {
             dotp += g[i] * tape[so + i];
@@ -346,29 +406,29 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         }
     }
 
-    /** out[0, cp) = a[ao, ao+E) M, for the E x cp matrix at m[mo]. */
-    private void vecMat(double[] a, int ao, double[] m, int mo, double[] out) {
+    /** out[0, n) = a[ao, ao+rows) M, for the rows x n matrix at m[mo] with row stride {@code stride}. */
+    private void vecMat(double[] a, int ao, int rows, double[] m, int mo, int stride, double[] out, int n) {
         if (vector) {
-            VecF64.vecMat(a, ao, e, m, mo, cp, out, 0, cp);
+            VecF64.vecMat(a, ao, rows, m, mo, stride, out, 0, n);
             return;
         }
-        Arrays.fill(out, (double) 0);
-        for (int r = 0; r < e; r++) {
+        Arrays.fill(out, 0, n, (double) 0);
+        for (int r = 0; r < rows; r++) {
             double ar = a[ao + r];
-            int ro = mo + r * cp;
-            for (int j = 0; j < cp; j++) {
+            int ro = mo + r * stride;
+            for (int j = 0; j < n; j++) {
                 out[j] += ar * m[ro + j];
             }
         }
     }
 
-    /** y[yo, yo+cp) += alpha * x[xo, xo+cp). */
-    private void axpy(double alpha, double[] xs, int xo, double[] ys, int yo) {
+    /** y[yo, yo+n) += alpha * x[xo, xo+n). */
+    private void axpy(double alpha, double[] xs, int xo, double[] ys, int yo, int n) {
         if (vector) {
-            VecF64.axpy(alpha, xs, xo, ys, yo, cp);
+            VecF64.axpy(alpha, xs, xo, ys, yo, n);
             return;
         }
-        for (int i = 0; i < cp; i++) {
+        for (int i = 0; i < n; i++) {
             ys[yo + i] += alpha * xs[xo + i];
         }
     }

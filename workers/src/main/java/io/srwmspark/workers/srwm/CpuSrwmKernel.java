@@ -30,6 +30,7 @@ public final class CpuSrwmKernel implements SrwmKernel {
     private final ForkJoinPool pool;
     private final int segment;
     private final boolean vectorized;
+    private final ArrayPool arrays = new ArrayPool();
 
     /** System property that sets the threads of the shared pool (default: all available processors). */
     public static final String THREADS_PROPERTY = "srwm.cpu.threads";
@@ -128,6 +129,9 @@ public final class CpuSrwmKernel implements SrwmKernel {
 
         BackwardRun backward(INDArray gradY, INDArray gradFinalState);
 
+        /** The forward loop is over: inputs copied for it can go back to the pool. */
+        void forwardDone();
+
         @Override
         default long bytes() {
             return tapeBytes();
@@ -144,11 +148,16 @@ public final class CpuSrwmKernel implements SrwmKernel {
     @Override
     public SrwmOutput forward(SrwmInput input, boolean training) {
         Call call = input.dataType() == DataType.DOUBLE
-                ? new CpuSrwmF64(input, training, segment, vectorized)
-                : new CpuSrwmF32(input, training, segment, vectorized);
+                ? new CpuSrwmF64(input, training, segment, vectorized, arrays)
+                : new CpuSrwmF32(input, training, segment, vectorized, arrays);
         SrwmShape s = input.shape();
         parallelFor(s.batch() * s.heads(), call::forwardBlock);
-        return new SrwmOutput(call.y(), call.finalState(), training ? call : null);
+        call.forwardDone();
+        SrwmOutput out = new SrwmOutput(call.y(), call.finalState(), training ? call : null);
+        if (!training) {
+            call.release();
+        }
+        return out;
     }
 
     @Override

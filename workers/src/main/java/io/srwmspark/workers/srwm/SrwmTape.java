@@ -8,4 +8,11 @@ public interface SrwmTape {
 
     /** Bytes held by this tape (per-step vectors plus checkpoints), for memory reports. */
     long bytes();
+
+    /**
+     * Hands the tape's memory back to its kernel for reuse by later calls. Optional (an unreleased tape is
+     * simply collected); after it, a backward with this tape fails with {@link IllegalStateException}.
+     */
+    default void release() {
+    }
 }

@@ -21,14 +21,30 @@ final class VecF64 {
         return S.length();
     }
 
-    /** out[oo, oo+n) = sum_r a[ao+r] * m[mo + r*stride, +n): a row vector times a (rows x n) matrix. */
+    /**
+     * out[oo, oo+n) = sum_r a[ao+r] * m[mo + r*stride, +n): a row vector times a (rows x n) matrix. Four
+     * accumulators per column chunk keep the FMA pipeline full.
+     */
     static void vecMat(double[] a, int ao, int rows, double[] m, int mo, int stride, double[] out, int oo, int n) {
         for (int j = 0; j < n; j += S.length()) {
-            DoubleVector acc = DoubleVector.zero(S);
-            for (int r = 0; r < rows; r++) {
-                acc = DoubleVector.fromArray(S, m, mo + r * stride + j).fma(DoubleVector.broadcast(S, a[ao + r]), acc);
+            DoubleVector acc0 = DoubleVector.zero(S);
+            DoubleVector acc1 = DoubleVector.zero(S);
+            DoubleVector acc2 = DoubleVector.zero(S);
+            DoubleVector acc3 = DoubleVector.zero(S);
+            int r = 0;
+            int o = mo + j;
+            for (; r + 3 < rows; r += 4, o += 4 * stride) {
+                acc0 = DoubleVector.fromArray(S, m, o).fma(DoubleVector.broadcast(S, a[ao + r]), acc0);
+                acc1 = DoubleVector.fromArray(S, m, o + stride).fma(DoubleVector.broadcast(S, a[ao + r + 1]), acc1);
+                acc2 = DoubleVector.fromArray(S, m, o + 2 * stride)
+                        .fma(DoubleVector.broadcast(S, a[ao + r + 2]), acc2);
+                acc3 = DoubleVector.fromArray(S, m, o + 3 * stride)
+                        .fma(DoubleVector.broadcast(S, a[ao + r + 3]), acc3);
             }
-            acc.intoArray(out, oo + j);
+            for (; r < rows; r++, o += stride) {
+                acc0 = DoubleVector.fromArray(S, m, o).fma(DoubleVector.broadcast(S, a[ao + r]), acc0);
+            }
+            acc0.add(acc1).add(acc2.add(acc3)).intoArray(out, oo + j);
         }
     }
 
