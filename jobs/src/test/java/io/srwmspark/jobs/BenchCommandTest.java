@@ -13,7 +13,7 @@ class BenchCommandTest {
     @Test
     void layerJsonPrintsOneObjectPerShapeAndKernel() throws Exception {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "layer", "--shape", "2,2,5,4",
-                "--shape", "1,1,3,2", "--kernel", "cpu", "--warmup", "0", "--seconds", "0", "--repeats", "2",
+                "--shape", "1,1,3,2", "--kernel", "cpu", "--warmup", "0", "--seconds", "0", "--repeats", "2", "--forks", "0",
                 "--json");
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
@@ -28,7 +28,7 @@ class BenchCommandTest {
     @Test
     void layerTableHasAHeaderAndARow() {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "layer", "--shape", "2,2,5,4",
-                "--kernel", "cpu", "--warmup", "0", "--seconds", "0", "--repeats", "2");
+                "--kernel", "cpu", "--warmup", "0", "--seconds", "0", "--repeats", "2", "--forks", "0");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("median ms") && r.out().contains("(2,2,5,4)"), r.out());
     }

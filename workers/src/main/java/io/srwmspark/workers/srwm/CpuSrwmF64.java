@@ -177,6 +177,23 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         return mask != null && mask[b * steps + t] == (double) 0;
     }
 
+    /** Per-block scratch vectors; the step methods below are small, so the JIT compiles them as a whole. */
+    private final class Scratch {
+        final double[] xe = new double[e];
+        final double[] z = new double[cp];
+        final double[] d = new double[cp];
+        final double[] u = new double[cp];
+        final double[] qk = new double[e];
+        final double[] wt = new double[c * ep];  // (C, ep): W_t^T in the backward
+        final double[] kp = new double[ep];      // k, zero-padded to ep
+        final double[] kg = new double[cp];
+        final double[] gd = new double[cp];
+        final double[] gz = new double[cp];
+        final double[] dk = new double[e];
+        final double[] rv = new double[ep];
+        final double[] dxe = new double[ep];
+    }
+
     @Override
     public void forwardBlock(int bh) {
         int b = bh / heads;
@@ -188,50 +205,47 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         } else {
             System.arraycopy(w0, h * ecp, state, wo, ecp);
         }
-        double[] xe = new double[e];
-        double[] z = new double[cp];
-        double[] d = new double[cp];
-        double[] u = new double[cp];
-        double[] qk = new double[e];
+        Scratch sc = new Scratch();
         for (int t = 0; t < steps; t++) {
-            int xo = (bh * steps + t) * e;
             if (!masked(b, t)) {
-                System.arraycopy(x, xo, xe, 0, e);
-                if (inputSoftmax) {
-                    softmax(xe, 0, e);
-                }
-                vecMat(xe, 0, e, state, wo, cp, z, cp);                              // z = x W   (cp)
-                System.arraycopy(z, 0, y, xo, e);
-                softmax(z, e, e);
-                softmax(z, 2 * e, e);
-                for (int m = 3 * e; m < c; m++) {
-                    z[m] = (double) 1 / ((double) 1 + (double) Math.exp(-z[m]));
-                }
-                for (int r = 0; r < e; r++) {
-                    qk[r] = z[e + r] - z[2 * e + r];
-                }
-                vecMat(qk, 0, e, state, wo, cp, d, cp);                              // d = (q - k) W   (cp)
-                for (int p = 0; p < 4; p++) {                             // u = b[P] d
-                    double rate = z[3 * e + p];
-                    int upto = p == 3 ? c : (p + 1) * e;
-                    for (int m = p * e; m < upto; m++) {
-                        u[m] = rate * d[m];
-                    }
-                }
-                for (int r = 0; r < e; r++) {                             // W += outer(k, u)
-                    axpy(z[2 * e + r], u, 0, state, wo + r * cp, cp);
-                }
-                if (training) {
-                    int to = (bh * steps + t) * vec;
-                    System.arraycopy(xe, 0, tape, to, e);
-                    System.arraycopy(z, e, tape, to + e, 2 * e + 4);
-                    System.arraycopy(u, 0, tape, to + 3 * e + 4, cp);
-                }
+                forwardStep(bh, t, wo, sc);
             }
             if (training && (t + 1) % segment == 0 && t + 1 < steps) {
                 int k = (t + 1) / segment - 1;
                 System.arraycopy(state, wo, ckpt, (bh * (segments - 1) + k) * ecp, ecp);
             }
+        }
+    }
+
+    /** One step of one block: y_t, and the update of the fast weights at state[wo]. */
+    private void forwardStep(int bh, int t, int wo, Scratch sc) {
+        double[] xe = sc.xe;
+        double[] z = sc.z;
+        int xo = (bh * steps + t) * e;
+        System.arraycopy(x, xo, xe, 0, e);
+        if (inputSoftmax) {
+            softmax(xe, 0, e);
+        }
+        vecMat(xe, 0, e, state, wo, cp, z, cp);                           // z = x W   (cp)
+        System.arraycopy(z, 0, y, xo, e);
+        softmax(z, e, e);
+        softmax(z, 2 * e, e);
+        for (int m = 3 * e; m < c; m++) {
+            z[m] = (double) 1 / ((double) 1 + (double) Math.exp(-z[m]));
+        }
+        for (int r = 0; r < e; r++) {
+            sc.qk[r] = z[e + r] - z[2 * e + r];
+        }
+        vecMat(sc.qk, 0, e, state, wo, cp, sc.d, cp);                     // d = (q - k) W   (cp)
+        scaleBlocks(sc.d, 0, z, 3 * e, sc.u);                             // u = b[P] d
+        for (int r = 0; r < e; r++) {                                     // W += outer(k, u)
+            axpy(z[2 * e + r], sc.u, 0, state, wo + r * cp, cp);
+        }
+        if (training) {
+            int to = (bh * steps + t) * vec;
+            System.arraycopy(xe, 0, tape, to, e);
+            System.arraycopy(z, e, tape, to + e, 2 * e + 4);
+            System.arraycopy(sc.u, 0, tape, to + 3 * e + 4, cp);
         }
     }
 
@@ -299,14 +313,8 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         int b = bh / heads;
         int ecp = e * cp;
         int go = bh * ecp;
-        double[] wt = new double[c * ep];  // (C, ep): W_t^T
-        double[] kp = new double[ep];      // k, zero-padded to ep
-        double[] kg = new double[cp];
-        double[] gd = new double[cp];
-        double[] gz = new double[cp];
-        double[] dk = new double[e];
-        double[] rv = new double[ep];
-        double[] dxe = new double[ep];
+        Scratch sc = new Scratch();
+        double[] wt = sc.wt;
         for (int seg = segments - 1; seg >= 0; seg--) {
             int start = seg * segment;
             int end = Math.min(steps, start + segment);
@@ -318,57 +326,69 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
                 }
             }
             for (int t = end - 1; t >= start; t--) {
-                int xo = (bh * steps + t) * e;
                 if (masked(b, t)) {
+                    int xo = (bh * steps + t) * e;
                     Arrays.fill(dx, xo, xo + e, (double) 0);
-                    continue;
-                }
-                int to = (bh * steps + t) * vec;
-                int qo = to + e;
-                int ko = to + 2 * e;
-                int bo = to + 3 * e;
-                int uo = to + 3 * e + 4;
-                vecMat(tape, ko, e, gradState, go, cp, kg, cp);           // kG = k G   (cp)
-                for (int r = 0; r < e; r++) {                             // dk = G u^T
-                    dk[r] = dot(gradState, go + r * cp, tape, uo);
-                }
-                System.arraycopy(tape, ko, kp, 0, e);
-                for (int m = 0; m < c; m++) {                             // W_{t-1}^T = W_t^T - outer(u, k)
-                    axpy(-tape[uo + m], kp, 0, wt, m * ep, ep);
-                }
-                for (int p = 0; p < 4; p++) {                             // gd = b[P] kG
-                    double rate = tape[bo + p];                           // db~ = (1-b) sum_P kG u = b(1-b) sum_P kG d
-                    int upto = p == 3 ? c : (p + 1) * e;
-                    double acc = 0;
-                    for (int m = p * e; m < upto; m++) {
-                        gd[m] = rate * kg[m];
-                        acc += kg[m] * tape[uo + m];
-                    }
-                    gz[3 * e + p] = ((double) 1 - rate) * acc;
-                }
-                vecMat(gd, 0, c, wt, 0, ep, rv, ep);                      // r = W_{t-1} gd;  dq = r;  dk -= r
-                for (int r = 0; r < e; r++) {
-                    dk[r] -= rv[r];
-                }
-                softmaxBackward(tape, qo, rv, gz, e);
-                softmaxBackward(tape, ko, dk, gz, 2 * e);
-                System.arraycopy(gradY, xo, gz, 0, e);
-                vecMat(gz, 0, c, wt, 0, ep, dxe, ep);                     // dx = W_{t-1} gz
-                for (int r = 0; r < e; r++) {                             // G += outer(q-k, gd) + outer(x, gz)
-                    axpy2(tape[qo + r] - tape[ko + r], gd, tape[to + r], gz, gradState, go + r * cp);
-                }
-                if (inputSoftmax) {
-                    double s = 0;
-                    for (int r = 0; r < e; r++) {
-                        s += dxe[r] * tape[to + r];
-                    }
-                    for (int r = 0; r < e; r++) {
-                        dx[xo + r] = tape[to + r] * (dxe[r] - s);
-                    }
                 } else {
-                    System.arraycopy(dxe, 0, dx, xo, e);
+                    backwardStep(bh, t, go, gradY, gradState, dx, sc);
                 }
             }
+        }
+    }
+
+    /** One step of one block, backwards: dx_t, G += its terms, and wt from W_t^T to W_{t-1}^T. */
+    private void backwardStep(int bh, int t, int go, double[] gradY, double[] gradState, double[] dx, Scratch sc) {
+        double[] wt = sc.wt;
+        double[] kg = sc.kg;
+        double[] gd = sc.gd;
+        double[] gz = sc.gz;
+        double[] dk = sc.dk;
+        double[] rv = sc.rv;
+        double[] dxe = sc.dxe;
+        int xo = (bh * steps + t) * e;
+        int to = (bh * steps + t) * vec;
+        int qo = to + e;
+        int ko = to + 2 * e;
+        int bo = to + 3 * e;
+        int uo = to + 3 * e + 4;
+        vecMat(tape, ko, e, gradState, go, cp, kg, cp);                   // kG = k G   (cp)
+        for (int r = 0; r < e; r++) {                                     // dk = G u^T
+            dk[r] = dot(gradState, go + r * cp, tape, uo);
+        }
+        System.arraycopy(tape, ko, sc.kp, 0, e);
+        for (int m = 0; m < c; m++) {                                     // W_{t-1}^T = W_t^T - outer(u, k)
+            axpy(-tape[uo + m], sc.kp, 0, wt, m * ep, ep);
+        }
+        scaleBlocks(kg, 0, tape, bo, gd);                                 // gd = b[P] kG
+        for (int p = 0; p < 4; p++) {                                     // db~ = b(1-b) sum_P kG d = (1-b) sum_P kG u
+            int upto = p == 3 ? c : (p + 1) * e;
+            double acc = 0;
+            for (int m = p * e; m < upto; m++) {
+                acc += kg[m] * tape[uo + m];
+            }
+            gz[3 * e + p] = ((double) 1 - tape[bo + p]) * acc;
+        }
+        vecMat(gd, 0, c, wt, 0, ep, rv, ep);                              // r = W_{t-1} gd;  dq = r;  dk -= r
+        for (int r = 0; r < e; r++) {
+            dk[r] -= rv[r];
+        }
+        softmaxBackward(tape, qo, rv, gz, e);
+        softmaxBackward(tape, ko, dk, gz, 2 * e);
+        System.arraycopy(gradY, xo, gz, 0, e);
+        vecMat(gz, 0, c, wt, 0, ep, dxe, ep);                             // dx = W_{t-1} gz
+        for (int r = 0; r < e; r++) {                                     // G += outer(q-k, gd) + outer(x, gz)
+            axpy2(tape[qo + r] - tape[ko + r], gd, tape[to + r], gz, gradState, go + r * cp);
+        }
+        if (inputSoftmax) {
+            double s = 0;
+            for (int r = 0; r < e; r++) {
+                s += dxe[r] * tape[to + r];
+            }
+            for (int r = 0; r < e; r++) {
+                dx[xo + r] = tape[to + r] * (dxe[r] - s);
+            }
+        } else {
+            System.arraycopy(dxe, 0, dx, xo, e);
         }
     }
 
@@ -418,6 +438,21 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
             int ro = mo + r * stride;
             for (int j = 0; j < n; j++) {
                 out[j] += ar * m[ro + j];
+            }
+        }
+    }
+
+    /** out[0, cp) = x[xo + m] * rate[ro + P(m)]: each column block P scaled by its own rate. */
+    private void scaleBlocks(double[] xs, int xo, double[] rate, int ro, double[] out) {
+        if (vector && e % VecF64.lanes() == 0) {
+            VecF64.scaleBlocks(xs, xo, rate, ro, e, out, cp);
+            return;
+        }
+        for (int p = 0; p < 4; p++) {
+            double r = rate[ro + p];
+            int upto = p == 3 ? c : (p + 1) * e;
+            for (int m = p * e; m < upto; m++) {
+                out[m] = r * xs[xo + m];
             }
         }
     }

@@ -21,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class CpuSrwmKernel implements SrwmKernel {
 
     /** Default steps between fast-weight checkpoints of the tape. */
-    public static final int DEFAULT_SEGMENT = 16;
+    public static final int DEFAULT_SEGMENT = 32;
 
     /** True when the JVM was started with {@code --add-modules jdk.incubator.vector}. */
     public static final boolean VECTOR_API_AVAILABLE =

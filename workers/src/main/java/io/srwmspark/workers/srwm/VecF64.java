@@ -93,4 +93,18 @@ final class VecF64 {
             DoubleVector.fromArray(S, a, from + i).mul(inv).intoArray(a, from + i);
         }
     }
+
+    /**
+     * out[m] = x[xo + m] * rate[ro + P(m)] for the four column blocks P of widths E, E, E and the rest of
+     * [0, n); E must be a multiple of the lane count, so that each vector lies in one block.
+     */
+    static void scaleBlocks(double[] x, int xo, double[] rate, int ro, int e, double[] out, int n) {
+        for (int p = 0; p < 4; p++) {
+            DoubleVector r = DoubleVector.broadcast(S, rate[ro + p]);
+            int to = p == 3 ? n : (p + 1) * e;
+            for (int i = p * e; i < to; i += S.length()) {
+                DoubleVector.fromArray(S, x, xo + i).mul(r).intoArray(out, i);
+            }
+        }
+    }
 }
