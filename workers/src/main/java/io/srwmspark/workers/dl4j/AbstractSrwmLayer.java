@@ -1,6 +1,7 @@
 package io.srwmspark.workers.dl4j;
 
 import io.srwmspark.workers.nn.SrwmBlock;
+import io.srwmspark.workers.srwm.CpuSrwmKernel;
 import io.srwmspark.workers.srwm.SrwmKernels;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -135,7 +136,7 @@ public abstract class AbstractSrwmLayer extends BaseRecurrentLayer {
     /**
      * Memory estimate in array elements. Per example: fast weights H E (3E+4); inference keeps about 6 rows of
      * width D and 2 of width F per step; training keeps the kernel tape (about H (6E+8) values per step plus a
-     * fast-weight checkpoint every 16 steps) and about 8 rows of width D and 3 of width F per step.
+     * fast-weight checkpoint every {@link CpuSrwmKernel#DEFAULT_SEGMENT} steps) and about 8 rows of width D and 3 of width F per step.
      */
     @Override
     public LayerMemoryReport getMemoryReport(InputType inputType) {
@@ -150,7 +151,8 @@ public abstract class AbstractSrwmLayer extends BaseRecurrentLayer {
         long fast = (long) heads * e * (3 * e + 4);
         long d = width();
         long inference = fast + steps * (6 * d + 2L * ffSize);
-        long training = fast * (1 + (steps + 15) / 16) + steps * ((long) heads * (6 * e + 8) + 8 * d + 3L * ffSize);
+        long seg = CpuSrwmKernel.DEFAULT_SEGMENT;
+        long training = fast * (1 + (steps + seg - 1) / seg) + steps * ((long) heads * (6 * e + 8) + 8 * d + 3L * ffSize);
         return new LayerMemoryReport.Builder(getLayerName(), getClass(), inputType, outputType)
                 .standardMemory(numParams, updaterState)
                 .workingMemory(0, inference, 0, training)

@@ -192,6 +192,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         final double[] dk = new double[e];
         final double[] rv = new double[ep];
         final double[] dxe = new double[ep];
+        final double[] lanes = new double[vector ? VecF64.lanes() : 1];
     }
 
     @Override
@@ -224,12 +225,12 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         int xo = (bh * steps + t) * e;
         System.arraycopy(x, xo, xe, 0, e);
         if (inputSoftmax) {
-            softmax(xe, 0, e);
+            softmax(xe, 0, e, sc.lanes);
         }
         vecMat(xe, 0, e, state, wo, cp, z, cp);                           // z = x W   (cp)
         System.arraycopy(z, 0, y, xo, e);
-        softmax(z, e, e);
-        softmax(z, 2 * e, e);
+        softmax(z, e, e, sc.lanes);
+        softmax(z, 2 * e, e, sc.lanes);
         for (int m = 3 * e; m < c; m++) {
             z[m] = (double) 1 / ((double) 1 + (double) Math.exp(-z[m]));
         }
@@ -353,7 +354,7 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         int uo = to + 3 * e + 4;
         vecMat(tape, ko, e, gradState, go, cp, kg, cp);                   // kG = k G   (cp)
         for (int r = 0; r < e; r++) {                                     // dk = G u^T
-            dk[r] = dot(gradState, go + r * cp, tape, uo);
+            dk[r] = dot(gradState, go + r * cp, tape, uo, sc.lanes);
         }
         System.arraycopy(tape, ko, sc.kp, 0, e);
         for (int m = 0; m < c; m++) {                                     // W_{t-1}^T = W_t^T - outer(u, k)
@@ -404,10 +405,10 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         }
     }
 
-    /** In-place softmax of a[from, from+n). */
-    private void softmax(double[] a, int from, int n) {
+    /** In-place softmax of a[from, from+n); {@code lanes} is scratch of the SIMD width. */
+    private void softmax(double[] a, int from, int n, double[] lanes) {
         if (vector && n % VecF64.lanes() == 0) {
-            VecF64.softmax(a, from, n);
+            VecF64.softmax(a, from, n, lanes);
             return;
         }
         double max = Double.NEGATIVE_INFINITY;
@@ -479,10 +480,10 @@ final class CpuSrwmF64 implements CpuSrwmKernel.Call {
         }
     }
 
-    /** Dot product of a[ao, ao+cp) and b[bo, bo+cp). */
-    private double dot(double[] a, int ao, double[] b, int bo) {
+    /** Dot product of a[ao, ao+cp) and b[bo, bo+cp); {@code lanes} is scratch of the SIMD width. */
+    private double dot(double[] a, int ao, double[] b, int bo, double[] lanes) {
         if (vector) {
-            return VecF64.dot(a, ao, b, bo, cp);
+            return VecF64.dot(a, ao, b, bo, cp, lanes);
         }
         double s0 = 0;
         double s1 = 0;

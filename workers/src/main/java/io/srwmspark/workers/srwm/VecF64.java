@@ -1,18 +1,42 @@
 package io.srwmspark.workers.srwm;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD loops of {@code CpuSrwmF64} on the JDK's vector API (module {@code jdk.incubator.vector}). Loaded only
- * when that module is present; every length passed here is a multiple of {@link #lanes()}. Template of the
+ * when that module is present; every length passed here is a multiple of {@link #lanes()}. Only lane-wise
+ * add, multiply and fused multiply-add are used (exactly rounded in the JIT's code and in the interpreter's
+ * fallback alike), so a result does not depend on how far the JIT has compiled the kernel. Template of the
  * generated float32 twin {@code VecF32}, like {@code CpuSrwmF64}.
  */
 @SuppressWarnings("cast") // the casts are redundant here but needed in the generated float32 twin
 final class VecF64 {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+
+    // exp: x = n ln2 + r with |r| <= ln2/2, exp(x) = 2^n p(r), p the Taylor polynomial of e^r; MAGIC = 1.5 2^52
+    // rounds to an integer by addition (no conversion op, which the JDK 17 JIT does not compile). The lines with
+    // "float32:" comments are rewritten for the float32 twin (see workers/pom.xml).
+    private static final int MANT_BITS = 52; // float32: 23
+    private static final int EXP_BIAS = 1023; // float32: 127
+    private static final double LN2_HI = (double) 6.93147180369123816490e-01; // float32: 0.693145751953125
+    private static final double LN2_LO = (double) 1.90821492927058770002e-10; // float32: 1.428606765330187e-06
+    private static final double EXP_MIN = -708; // float32: -87
+    private static final int EXP_DEGREE = 14; // float32: 8
+    private static final double LOG2E = (double) 1.4426950408889634;
+    private static final double MAGIC = (double) 6755399441055744.0; // float32: 12582912.0
+    private static final double[] INV_FACTORIAL = new double[EXP_DEGREE + 1];
+
+    static {
+        double v = 1;
+        for (int k = 0; k <= EXP_DEGREE; k++) {
+            v = k == 0 ? 1 : v / k;
+            INV_FACTORIAL[k] = v;
+        }
+    }
 
     private VecF64() {
     }
@@ -66,32 +90,22 @@ final class VecF64 {
         }
     }
 
-    /** Dot product of a[ao, ao+n) and b[bo, bo+n). */
-    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+    /**
+     * Dot product of a[ao, ao+n) and b[bo, bo+n). The lanes are summed in a fixed order in scalar code, not
+     * with {@code reduceLanes}, whose order differs between the JIT's intrinsic and the interpreter's
+     * fallback: results do not depend on how warm the JIT is.
+     */
+    static double dot(double[] a, int ao, double[] b, int bo, int n, double[] lanes) {
         DoubleVector acc = DoubleVector.zero(S);
         for (int i = 0; i < n; i += S.length()) {
             acc = DoubleVector.fromArray(S, a, ao + i).fma(DoubleVector.fromArray(S, b, bo + i), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** In-place softmax of a[from, from+n), n a multiple of the lane count. */
-    static void softmax(double[] a, int from, int n) {
-        DoubleVector mx = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += S.length()) {
-            mx = mx.max(DoubleVector.fromArray(S, a, from + i));
+        acc.intoArray(lanes, 0);
+        double s = 0;
+        for (int i = 0; i < lanes.length; i++) {
+            s += lanes[i];
         }
-        DoubleVector max = DoubleVector.broadcast(S, mx.reduceLanes(VectorOperators.MAX));
-        DoubleVector sum = DoubleVector.zero(S);
-        for (int i = 0; i < n; i += S.length()) {
-            DoubleVector v = DoubleVector.fromArray(S, a, from + i).sub(max).lanewise(VectorOperators.EXP);
-            v.intoArray(a, from + i);
-            sum = sum.add(v);
-        }
-        DoubleVector inv = DoubleVector.broadcast(S, (double) 1 / sum.reduceLanes(VectorOperators.ADD));
-        for (int i = 0; i < n; i += S.length()) {
-            DoubleVector.fromArray(S, a, from + i).mul(inv).intoArray(a, from + i);
-        }
+        return s;
     }
 
     /**
@@ -105,6 +119,49 @@ final class VecF64 {
             for (int i = p * e; i < to; i += S.length()) {
                 DoubleVector.fromArray(S, x, xo + i).mul(r).intoArray(out, i);
             }
+        }
+    }
+
+    /**
+     * exp(x) for x &lt;= 0, lane-wise, from exactly rounded operations only (so the JIT's code and the
+     * interpreter's fallback agree to the bit, unlike the vector API's own EXP). Inputs below
+     * {@code EXP_MIN} are clamped there (their exp is below 1e-37 in float32).
+     */
+    static DoubleVector expNonPositive(DoubleVector x) {
+        DoubleVector xc = x.max(EXP_MIN);
+        DoubleVector t = xc.mul(LOG2E).add(MAGIC);                         // n = round(x / ln2), in t's low bits
+        DoubleVector nf = t.sub(MAGIC);                                    // n, exactly
+        DoubleVector r = xc.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));     // n ln2_hi is exact
+        DoubleVector p = DoubleVector.broadcast(S, INV_FACTORIAL[EXP_DEGREE]);
+        for (int k = EXP_DEGREE - 1; k >= 0; k--) {
+            p = p.fma(r, DoubleVector.broadcast(S, INV_FACTORIAL[k]));
+        }
+        LongVector scale = t.reinterpretAsLongs().sub(Double.doubleToRawLongBits(MAGIC)).add(EXP_BIAS)
+                .lanewise(VectorOperators.LSHL, MANT_BITS);                // the bits of 2^n
+        return p.mul(scale.reinterpretAsDoubles());
+    }
+
+    /** In-place softmax of a[from, from+n), n a multiple of the lane count; {@code lanes} is scratch. */
+    static void softmax(double[] a, int from, int n, double[] lanes) {
+        DoubleVector mx = DoubleVector.fromArray(S, a, from);
+        for (int i = S.length(); i < n; i += S.length()) {
+            mx = mx.max(DoubleVector.fromArray(S, a, from + i));
+        }
+        DoubleVector max = DoubleVector.broadcast(S, mx.reduceLanes(VectorOperators.MAX));  // exact in any order
+        DoubleVector sum = DoubleVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector v = expNonPositive(DoubleVector.fromArray(S, a, from + i).sub(max));
+            v.intoArray(a, from + i);
+            sum = sum.add(v);
+        }
+        sum.intoArray(lanes, 0);
+        double total = 0;
+        for (int i = 0; i < lanes.length; i++) {
+            total += lanes[i];
+        }
+        DoubleVector inv = DoubleVector.broadcast(S, (double) 1 / total);
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector.fromArray(S, a, from + i).mul(inv).intoArray(a, from + i);
         }
     }
 }
