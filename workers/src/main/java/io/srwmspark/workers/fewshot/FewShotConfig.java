@@ -1,0 +1,102 @@
+package io.srwmspark.workers.fewshot;
+
+import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.srwm.SrwmKernels;
+import java.util.Locale;
+
+/**
+ * Everything a few-shot run is built from, read from a {@link Conf} (documented defaults in
+ * conf/fewshot-*.conf). Unknown keys are rejected by {@link #from}.
+ *
+ * @param data    where the images come from
+ * @param episode the training episodes
+ * @param model   the network
+ * @param train   the optimization
+ * @param evalEpisodes test episodes of {@code fewshot eval} and of the final report
+ */
+public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train train, int evalEpisodes) {
+
+    /**
+     * @param path         dataset folder or Hadoop URI; empty for the synthetic glyphs (generated on first use)
+     * @param format       auto, omniglot, miniimagenet or tree
+     * @param synthClasses synthetic glyph classes
+     * @param synthPerClass images per synthetic class
+     * @param synthSeed    seed of the synthetic glyphs
+     * @param imageSize    side of the square images fed to the backbone
+     * @param rotations    Omniglot-style 90/180/270 rotations as extra classes
+     */
+    public record Data(String path, String format, int synthClasses, int synthPerClass, long synthSeed,
+            int imageSize, boolean rotations) {
+    }
+
+    /**
+     * @param backbone     conv4 or res12
+     * @param channels     Conv-4 channels (64 Omniglot, 32 otherwise)
+     * @param sequence     srwm, deltanet or lstm
+     * @param width        D
+     * @param heads        H (E = D / H)
+     * @param layers       L
+     * @param ffMultiplier feed-forward size F = multiplier x D
+     * @param dropout      dropout rate
+     * @param kernel       SRWM kernel name
+     */
+    public record Model(String backbone, int channels, String sequence, int width, int heads, int layers,
+            int ffMultiplier, double dropout, String kernel) {
+
+        public Model {
+            if (width % heads != 0) {
+                throw new IllegalArgumentException("model.width = " + width + " must be a multiple of model.heads = "
+                        + heads);
+            }
+        }
+
+        public int headSize() {
+            return width / heads;
+        }
+    }
+
+    /**
+     * @param batch       episodes per step (global)
+     * @param steps       optimizer steps
+     * @param minutes     wall-clock budget in minutes (0: none)
+     * @param seed        seed of initialization, episodes and dropout
+     * @param valEvery    validate every this many steps
+     * @param valEpisodes validation episodes
+     * @param adam        optimizer settings
+     * @param curriculum  train on ways 2..N, one more way every this many steps (0: off)
+     * @param keep        checkpoints kept besides the best
+     */
+    public record Train(int batch, int steps, double minutes, long seed, int valEvery, int valEpisodes,
+            Adam.Settings adam, int curriculum, int keep) {
+    }
+
+    /** Reads every key; fails on keys nobody reads. */
+    public static FewShotConfig from(Conf c) {
+        Data data = new Data(c.string("data.path", ""), c.choice("data.format", "auto", "auto", "omniglot",
+                "miniimagenet", "tree"), c.integer("data.synth.classes", 1400, 10, 1_000_000),
+                c.integer("data.synth.per-class", 20, 2, 100_000), c.longValue("data.synth.seed", 1),
+                c.integer("data.image-size", 28, 4, 1024), c.bool("data.rotations", false));
+        EpisodeSpec.LabelSetting setting = EpisodeSpec.LabelSetting.valueOf(
+                c.choice("episode.setting", "synchronous", "synchronous", "delayed").toUpperCase(Locale.ROOT));
+        EpisodeSpec ep = new EpisodeSpec(c.integer("episode.ways", 5, 2, 1000), c.integer("episode.shots", 1, 1, 1000),
+                c.integer("episode.queries", 1, 0, 1000), setting);
+        int width = c.integer("model.width", 256, 1, 1 << 16);
+        Model model = new Model(c.choice("model.backbone", "conv4", "conv4", "res12"),
+                c.integer("model.channels", 64, 1, 4096), c.choice("model.sequence", "srwm", "srwm", "deltanet", "lstm"),
+                width, c.integer("model.heads", 16, 1, 4096), c.integer("model.layers", 2, 1, 64),
+                c.integer("model.ff-multiplier", 4, 1, 64), c.number("model.dropout", 0.0, 0, 0.99),
+                c.choice("model.kernel", "cpu", SrwmKernels.NAMES.toArray(String[]::new)));
+        Adam.Settings adam = new Adam.Settings(c.number("train.lr", 1e-3, 1e-12, 1e3),
+                c.number("train.beta1", 0.9, 0, 0.999999), c.number("train.beta2", 0.995, 0, 0.999999),
+                c.number("train.eps", 1e-9, 1e-30, 1), c.choice("train.schedule", "constant", "constant", "noam"),
+                c.integer("train.warmup", 5000, 1, Integer.MAX_VALUE), width, c.number("train.clip", 0, 0, 1e12));
+        Train train = new Train(c.integer("train.batch", 128, 1, 1 << 20), c.integer("train.steps", 300_000, 1,
+                Integer.MAX_VALUE), c.number("train.minutes", 0, 0, 1e7), c.longValue("train.seed", 1),
+                c.integer("train.val-every", 1000, 1, Integer.MAX_VALUE),
+                c.integer("train.val-episodes", 500, 1, 1 << 24), adam, c.integer("train.curriculum", 0, 0,
+                Integer.MAX_VALUE), c.integer("train.keep", 3, 1, 1000));
+        int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
+        c.rejectUnread();
+        return new FewShotConfig(data, ep, model, train, evalEpisodes);
+    }
+}
