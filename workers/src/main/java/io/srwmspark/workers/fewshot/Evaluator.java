@@ -1,0 +1,65 @@
+package io.srwmspark.workers.fewshot;
+
+import io.srwmspark.workers.report.Accuracy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Test protocol of the paper: episodes from held-out classes, accuracy per episode, mean and 95% CI; in the
+ * delayed setting also the accuracy of the k-th occurrence of a class (k = 1..K).
+ */
+public final class Evaluator {
+
+    /**
+     * @param accuracy over episodes (each episode's accuracy over its scored steps)
+     * @param perShot  accuracy of the k-th occurrence, k = 0..K-1 (delayed setting; empty otherwise)
+     * @param loss     mean cross-entropy over scored steps
+     */
+    public record Report(Accuracy accuracy, double[] perShot, double loss) {
+    }
+
+    private Evaluator() {
+    }
+
+    /**
+     * Scores {@code episodes} episodes of {@code sampler} (indices 0..episodes-1), {@code batch} at a time.
+     */
+    public static Report evaluate(FewShotModel model, INDArray params, EpisodeSampler sampler, int episodes,
+            int batch) {
+        EpisodeSpec spec = sampler.spec();
+        int t = spec.length();
+        double[] perEpisode = new double[episodes];
+        int shots = spec.setting() == EpisodeSpec.LabelSetting.DELAYED ? spec.shots() : 0;
+        long[] shotRight = new long[shots];
+        long[] shotCount = new long[shots];
+        double loss = 0;
+        long scored = 0;
+        for (int first = 0; first < episodes; first += batch) {
+            int count = Math.min(batch, episodes - first);
+            EpisodeBatch b = sampler.batch(first, count);
+            FewShotModel.Result r = model.run(params, b, 1, 0, null);
+            loss += r.lossSum();
+            scored += r.scored();
+            for (int e = 0; e < count; e++) {
+                int right = 0;
+                int n = 0;
+                for (int s = 0; s < t; s++) {
+                    int row = e * t + s;
+                    if (b.scored()[row] != 0) {
+                        n++;
+                        right += r.correctRows()[row];
+                        if (shots > 0 && b.shot()[row] < shots) {
+                            shotCount[b.shot()[row]]++;
+                            shotRight[b.shot()[row]] += r.correctRows()[row];
+                        }
+                    }
+                }
+                perEpisode[first + e] = n == 0 ? 0 : right / (double) n;
+            }
+        }
+        double[] perShot = new double[shots];
+        for (int k = 0; k < shots; k++) {
+            perShot[k] = shotCount[k] == 0 ? Double.NaN : shotRight[k] / (double) shotCount[k];
+        }
+        return new Report(Accuracy.of(perEpisode), perShot, scored == 0 ? Double.NaN : loss / scored);
+    }
+}

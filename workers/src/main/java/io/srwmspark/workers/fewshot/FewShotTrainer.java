@@ -1,0 +1,216 @@
+package io.srwmspark.workers.fewshot;
+
+import io.srwmspark.workers.report.LearningCurve;
+import io.srwmspark.workers.rng.Seeds;
+import java.awt.Color;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Single-machine training: Adam steps over batches of episodes, validation every k steps keeping the best
+ * parameters, checkpoints, {@code metrics.csv} and a learning-curve PNG in the run folder.
+ *
+ * <p>Step s uses the global episodes s B .. s B + B - 1 of the training sampler (seeded from the run seed),
+ * and the loss is the mean over the scored steps of the whole batch, so a data-parallel run that splits
+ * those episodes over shards and sums the shards' gradients computes the same update.
+ */
+public final class FewShotTrainer {
+
+    /** Receives progress as training goes. */
+    public interface Progress {
+        void step(long step, long total, double loss, double accuracy, double stepsPerSecond, double seconds);
+
+        void validation(long step, double accuracy, double ci95, boolean best);
+    }
+
+    /**
+     * @param step        steps done
+     * @param seconds     wall time of training (validation included)
+     * @param bestStep    step of the best validation accuracy
+     * @param bestVal     best validation accuracy
+     * @param bestParams  parameters at that step
+     * @param lastParams  parameters at the end
+     */
+    public record Outcome(long step, double seconds, long bestStep, double bestVal, INDArray bestParams,
+            INDArray lastParams) {
+    }
+
+    /** Seed streams of a run: derived from the run seed by a fixed name each. */
+    public static final long STREAM_INIT = 10;
+    public static final long STREAM_TRAIN_EPISODES = 11;
+    public static final long STREAM_VAL_EPISODES = 12;
+    public static final long STREAM_STEP = 13;
+    public static final long STREAM_TEST_EPISODES = 14;
+
+    private FewShotTrainer() {
+    }
+
+    /** The episodes of validation and test: the training spec, scored one query at a time when synchronous. */
+    public static EpisodeSpec evalSpec(EpisodeSpec train) {
+        return train.setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS
+                ? new EpisodeSpec(train.ways(), train.shots(), 1, train.setting()) : train;
+    }
+
+    /**
+     * Trains from scratch or from {@code resume}.
+     *
+     * @param meta provenance written into every checkpoint (config, dataset, code version)
+     */
+    public static Outcome train(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, ClassImages valSplit,
+            Path runDir, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
+        FewShotConfig.Train t = cfg.train();
+        long seed = t.seed();
+        Files.createDirectories(runDir);
+        EpisodeSampler trainer = new EpisodeSampler(trainSplit, cfg.episode(), Seeds.derive(seed, STREAM_TRAIN_EPISODES));
+        EpisodeSampler validator = new EpisodeSampler(valSplit, evalSpec(cfg.episode()),
+                Seeds.derive(seed, STREAM_VAL_EPISODES));
+        int size = Math.toIntExact(model.layout().size());
+        float[] p;
+        Adam adam;
+        long start;
+        double bestVal = Double.NEGATIVE_INFINITY;
+        long bestStep = 0;
+        if (resume != null) {
+            if (resume.params().length != size) {
+                throw new IllegalArgumentException("checkpoint has " + resume.params().length
+                        + " parameters, the configured model " + size);
+            }
+            p = resume.params().clone();
+            adam = new Adam(t.adam(), resume.adamM(), resume.adamV(), resume.step());
+            start = resume.step();
+            if (resume.meta("best.val") != null) {
+                bestVal = Double.parseDouble(resume.meta("best.val"));
+                bestStep = Long.parseLong(resume.meta().getOrDefault("best.step", "0"));
+            }
+        } else {
+            p = model.init(DataType.FLOAT, Seeds.derive(seed, STREAM_INIT)).data().asFloat();
+            adam = new Adam(t.adam(), size);
+            start = 0;
+        }
+        INDArray params = Nd4j.create(Nd4j.createBuffer(p.clone()), new long[] {1, size});
+        float[] best = bestVal > Double.NEGATIVE_INFINITY && Files.exists(runDir.resolve("best.ckpt"))
+                ? readCheckpoint(runDir.resolve("best.ckpt")).params() : p.clone();
+        double normalizer = t.batch() * (double) trainer.batch(0, 1).scoredCount();   // global scored steps
+        Path metrics = runDir.resolve("metrics.csv");
+        boolean fresh = !Files.exists(metrics) || resume == null;
+        long t0 = System.nanoTime();
+        double deadline = t.minutes() > 0 ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
+        List<double[]> curve = new ArrayList<>();
+        long step = start;
+        try (BufferedWriter csv = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8,
+                fresh ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE} : new StandardOpenOption[] {StandardOpenOption.APPEND})) {
+            if (fresh) {
+                csv.write("step,loss,train_acc,val_acc,val_ci95,wall_s\n");
+            }
+            double lossAcc = 0;
+            double accAcc = 0;
+            int window = 0;
+            long windowStart = System.nanoTime();
+            while (step < t.steps()) {
+                double elapsed = (System.nanoTime() - t0) / 1e9;
+                if (elapsed >= deadline) {
+                    break;
+                }
+                EpisodeBatch batch = trainer.batch(step * t.batch(), t.batch());
+                INDArray grad = model.layout().zeros(DataType.FLOAT);
+                FewShotModel.Result r = model.run(params, batch, normalizer, Seeds.derive(seed, STREAM_STEP, step),
+                        grad);
+                adam.apply(p, grad.data().asFloat());
+                params.data().asNioFloat().put(0, p);
+                step++;
+                lossAcc += r.lossSum() / Math.max(1, r.scored());
+                accAcc += r.correct() / (double) Math.max(1, r.scored());
+                window++;
+                boolean validate = step % t.valEvery() == 0 || step == t.steps();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                if (window >= 10 || validate) {
+                    double rate = window / ((System.nanoTime() - windowStart) / 1e9);
+                    progress.step(step, t.steps(), lossAcc / window, accAcc / window, rate, secs);
+                }
+                String valCol = "";
+                String ciCol = "";
+                if (validate || secs >= deadline) {
+                    Evaluator.Report v = Evaluator.evaluate(model, params, validator, t.valEpisodes(), t.batch());
+                    boolean isBest = v.accuracy().mean() > bestVal;
+                    if (isBest) {
+                        bestVal = v.accuracy().mean();
+                        bestStep = step;
+                        best = p.clone();
+                    }
+                    progress.validation(step, v.accuracy().mean(), v.accuracy().ci95(), isBest);
+                    valCol = fmt(v.accuracy().mean());
+                    ciCol = fmt(v.accuracy().ci95());
+                    curve.add(new double[] {secs / 60, v.accuracy().mean(), accAcc / Math.max(1, window)});
+                    Map<String, String> m = new HashMap<>(meta);
+                    m.put("best.val", Double.toString(bestVal));
+                    m.put("best.step", Long.toString(bestStep));
+                    if (isBest) {
+                        writeCheckpoint(runDir.resolve("best.ckpt"), new Checkpoint(step, p, adam.firstMoment(),
+                                adam.secondMoment(), m));
+                    }
+                    writeCheckpoint(runDir.resolve("last.ckpt"), new Checkpoint(step, p, adam.firstMoment(),
+                            adam.secondMoment(), m));
+                }
+                if (window >= 10 || validate) {
+                    csv.write(step + "," + fmt(lossAcc / window) + "," + fmt(accAcc / window) + "," + valCol + ","
+                            + ciCol + "," + fmt((System.nanoTime() - t0) / 1e9) + "\n");
+                    csv.flush();
+                    lossAcc = 0;
+                    accAcc = 0;
+                    window = 0;
+                    windowStart = System.nanoTime();
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (!curve.isEmpty()) {
+            double[] x = curve.stream().mapToDouble(c -> c[0]).toArray();
+            LearningCurve.write(runDir.resolve("learning-curve.png"), "few-shot training", "minutes", "accuracy",
+                    List.of(new LearningCurve.Series("validation", new Color(31, 119, 180), x,
+                                    curve.stream().mapToDouble(c -> c[1]).toArray()),
+                            new LearningCurve.Series("train (recent steps)", new Color(255, 127, 14), x,
+                                    curve.stream().mapToDouble(c -> c[2]).toArray())));
+        }
+        INDArray bestArr = Nd4j.create(Nd4j.createBuffer(best), new long[] {1, size});
+        return new Outcome(step, seconds, bestStep, bestVal, bestArr, params);
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.5f", v);
+    }
+
+    /** Writes to a temporary file in the same folder, then renames: a reader never sees half a checkpoint. */
+    public static void writeCheckpoint(Path file, Checkpoint c) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            c.write(out);
+        } catch (IOException | RuntimeException ex) {
+            Files.deleteIfExists(tmp);
+            throw ex;
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public static Checkpoint readCheckpoint(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return Checkpoint.read(in, file.toString());
+        }
+    }
+}
