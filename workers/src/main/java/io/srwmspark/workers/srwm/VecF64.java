@@ -6,14 +6,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD loops of {@code CpuSrwmF64} on the JDK's vector API (module {@code jdk.incubator.vector}). Loaded only
- * when that module is present; every length passed here is a multiple of {@link #lanes()}. Only lane-wise
- * add, multiply and fused multiply-add are used (exactly rounded in the JIT's code and in the interpreter's
- * fallback alike), so a result does not depend on how far the JIT has compiled the kernel. Template of the
- * generated float32 twin {@code VecF32}, like {@code CpuSrwmF64}.
+ * SIMD loops of {@code CpuSrwmF64} and of the delta-rule kernel ({@code io.srwmspark.workers.deltanet}) on the
+ * JDK's vector API (module {@code jdk.incubator.vector}). Loaded only when that module is present; every length
+ * passed here is a multiple of {@link #lanes()}. Only lane-wise add, multiply, fused multiply-add, min and max
+ * are used (exactly rounded in the JIT's code and in the interpreter's fallback alike), so a result does not
+ * depend on how far the JIT has compiled the kernel. Template of the generated float32 twin {@code VecF32},
+ * like {@code CpuSrwmF64}. Public for the other kernels of this module only; not a general-purpose API.
  */
 @SuppressWarnings("cast") // the casts are redundant here but needed in the generated float32 twin
-final class VecF64 {
+public final class VecF64 {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
 
@@ -41,7 +42,7 @@ final class VecF64 {
     private VecF64() {
     }
 
-    static int lanes() {
+    public static int lanes() {
         return S.length();
     }
 
@@ -49,7 +50,8 @@ final class VecF64 {
      * out[oo, oo+n) = sum_r a[ao+r] * m[mo + r*stride, +n): a row vector times a (rows x n) matrix. Four
      * accumulators per column chunk keep the FMA pipeline full.
      */
-    static void vecMat(double[] a, int ao, int rows, double[] m, int mo, int stride, double[] out, int oo, int n) {
+    public static void vecMat(double[] a, int ao, int rows, double[] m, int mo, int stride, double[] out, int oo,
+            int n) {
         for (int j = 0; j < n; j += S.length()) {
             DoubleVector acc0 = DoubleVector.zero(S);
             DoubleVector acc1 = DoubleVector.zero(S);
@@ -73,7 +75,7 @@ final class VecF64 {
     }
 
     /** y[yo, yo+n) += alpha * x[xo, xo+n). */
-    static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+    public static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
         DoubleVector al = DoubleVector.broadcast(S, alpha);
         for (int i = 0; i < n; i += S.length()) {
             DoubleVector.fromArray(S, x, xo + i).fma(al, DoubleVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
@@ -81,7 +83,7 @@ final class VecF64 {
     }
 
     /** y[yo, yo+n) += a1 * x1[0, n) + a2 * x2[0, n). */
-    static void axpy2(double a1, double[] x1, double a2, double[] x2, double[] y, int yo, int n) {
+    public static void axpy2(double a1, double[] x1, double a2, double[] x2, double[] y, int yo, int n) {
         DoubleVector b1 = DoubleVector.broadcast(S, a1);
         DoubleVector b2 = DoubleVector.broadcast(S, a2);
         for (int i = 0; i < n; i += S.length()) {
@@ -95,7 +97,7 @@ final class VecF64 {
      * with {@code reduceLanes}, whose order differs between the JIT's intrinsic and the interpreter's
      * fallback: results do not depend on how warm the JIT is.
      */
-    static double dot(double[] a, int ao, double[] b, int bo, int n, double[] lanes) {
+    public static double dot(double[] a, int ao, double[] b, int bo, int n, double[] lanes) {
         DoubleVector acc = DoubleVector.zero(S);
         for (int i = 0; i < n; i += S.length()) {
             acc = DoubleVector.fromArray(S, a, ao + i).fma(DoubleVector.fromArray(S, b, bo + i), acc);
@@ -139,6 +141,17 @@ final class VecF64 {
         LongVector scale = t.reinterpretAsLongs().sub(Double.doubleToRawLongBits(MAGIC)).add(EXP_BIAS)
                 .lanewise(VectorOperators.LSHL, MANT_BITS);                // the bits of 2^n
         return p.mul(scale.reinterpretAsDoubles());
+    }
+
+    /**
+     * In place, a[from, from+n) = elu(a) + 1 = (a &gt; 0 ? a + 1 : exp(a)), lane-wise as exp(min(a, 0)) + max(a, 0)
+     * (exp(0) is exactly 1 here); n a multiple of the lane count.
+     */
+    public static void eluPlusOne(double[] a, int from, int n) {
+        for (int i = 0; i < n; i += S.length()) {
+            DoubleVector v = DoubleVector.fromArray(S, a, from + i);
+            expNonPositive(v.min((double) 0)).add(v.max((double) 0)).intoArray(a, from + i);
+        }
     }
 
     /** In-place softmax of a[from, from+n), n a multiple of the lane count; {@code lanes} is scratch. */
