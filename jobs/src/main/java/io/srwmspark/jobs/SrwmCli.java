@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code ./srwm}: the command line of srwm-spark. */
 @Command(name = "srwm", mixinStandardHelpOptions = true, versionProvider = SrwmCli.Version.class,
         description = "Self-referential weight matrix (SRWM) networks: layer checks, benchmarks, training.",
-        subcommands = {ReferenceCheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ReferenceCheckCommand.class, BenchCommand.class, DataCommand.class,
+            CommandLine.HelpCommand.class})
 public final class SrwmCli implements Runnable {
 
     @CommandLine.Spec
