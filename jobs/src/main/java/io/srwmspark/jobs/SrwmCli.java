@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./srwm}: the command line of srwm-spark. */
 @Command(name = "srwm", mixinStandardHelpOptions = true, versionProvider = SrwmCli.Version.class,
         description = "Self-referential weight matrix (SRWM) networks: layer checks, benchmarks, training.",
-        subcommands = {ReferenceCheckCommand.class, BenchCommand.class, DataCommand.class,
+        subcommands = {FewShotCommand.class, DataCommand.class, ReferenceCheckCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class SrwmCli implements Runnable {
 

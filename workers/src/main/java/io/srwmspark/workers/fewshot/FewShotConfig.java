@@ -24,9 +24,10 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param synthSeed    seed of the synthetic glyphs
      * @param imageSize    side of the square images fed to the backbone
      * @param rotations    Omniglot-style 90/180/270 rotations as extra classes
+     * @param split        "train,val,test" class counts, or empty for the layout's default split
      */
     public record Data(String path, String format, int synthClasses, int synthPerClass, long synthSeed,
-            int imageSize, boolean rotations) {
+            int imageSize, boolean rotations, String split) {
     }
 
     /**
@@ -75,7 +76,7 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
         Data data = new Data(c.string("data.path", ""), c.choice("data.format", "auto", "auto", "omniglot",
                 "miniimagenet", "tree"), c.integer("data.synth.classes", 1400, 10, 1_000_000),
                 c.integer("data.synth.per-class", 20, 2, 100_000), c.longValue("data.synth.seed", 1),
-                c.integer("data.image-size", 28, 4, 1024), c.bool("data.rotations", false));
+                c.integer("data.image-size", 28, 4, 1024), c.bool("data.rotations", false), c.string("data.split", ""));
         EpisodeSpec.LabelSetting setting = EpisodeSpec.LabelSetting.valueOf(
                 c.choice("episode.setting", "synchronous", "synchronous", "delayed").toUpperCase(Locale.ROOT));
         EpisodeSpec ep = new EpisodeSpec(c.integer("episode.ways", 5, 2, 1000), c.integer("episode.shots", 1, 1, 1000),

@@ -1,0 +1,144 @@
+package io.srwmspark.jobs;
+
+import io.srwmspark.workers.data.ClassList;
+import io.srwmspark.workers.data.ClassSplits;
+import io.srwmspark.workers.data.Datasets;
+import io.srwmspark.workers.data.ImageClass;
+import io.srwmspark.workers.data.ImageSet;
+import io.srwmspark.workers.data.LoadOptions;
+import io.srwmspark.workers.data.Layout;
+import io.srwmspark.workers.data.SplitOptions;
+import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.fewshot.EpisodeSampler;
+import io.srwmspark.workers.fewshot.EpisodeSpec;
+import io.srwmspark.workers.fewshot.Evaluator;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.ImageSetClasses;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./srwm fewshot eval}: test accuracy of a trained model. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Scores a trained model on episodes of held-out classes: mean accuracy with a 95% CI",
+            "(1.96 s / sqrt(n)), and per-shot accuracy in the delayed-label setting. The data layout is detected",
+            "and the model's own preprocessing applied."})
+final class FewShotEvalCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "RUN_DIR_OR_FILE",
+            description = "a run folder (its best.ckpt) or a checkpoint file")
+    Path model;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder or URI (default: the model's own)")
+    String data;
+
+    @Option(names = "--split", defaultValue = "test", paramLabel = "NAME",
+            description = "train, val, test or all (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--episodes", defaultValue = "2000", paramLabel = "N", description = "test episodes")
+    int episodes;
+
+    @Option(names = "--ways", paramLabel = "N", description = "N (default: the model's)")
+    Integer ways;
+
+    @Option(names = "--shots", paramLabel = "K", description = "K (default: the model's)")
+    Integer shots;
+
+    @Option(names = "--seed", defaultValue = "2024", paramLabel = "S", description = "episode seed")
+    long seed;
+
+    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "episodes per forward pass")
+    int batch;
+
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        if (episodes < 1) {
+            throw new IllegalArgumentException("--episodes must be >= 1, got " + episodes);
+        }
+        Checkpoint ckpt = RunFiles.read(model);
+        FewShotConfig cfg = FewShotConfig.from(RunFiles.configOf(ckpt, model));
+        int n = ways == null ? cfg.episode().ways() : ways;
+        int k = shots == null ? cfg.episode().shots() : shots;
+        if (n != cfg.episode().ways()) {
+            throw new IllegalArgumentException("--ways " + n + ": the model was built for " + cfg.episode().ways()
+                    + "-way episodes (its output layer has " + cfg.episode().ways() + " classes)");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        ImageSet set = load(cfg, err);
+        FewShotModel m = FewShotSetup.model(cfg, set.channels(), set.height(), set.width());
+        if (ckpt.params().length != m.layout().size()) {
+            throw new IllegalArgumentException(model + " has " + ckpt.params().length + " parameters; its configuration "
+                    + "builds a model of " + m.layout().size());
+        }
+        INDArray params = Nd4j.create(Nd4j.createBuffer(ckpt.params()), new long[] {1, ckpt.params().length});
+        EpisodeSpec.LabelSetting setting = cfg.episode().setting();
+        EpisodeSpec es = new EpisodeSpec(n, k, setting == EpisodeSpec.LabelSetting.SYNCHRONOUS ? 1 : 0, setting);
+        EpisodeSampler sampler = new EpisodeSampler(new ImageSetClasses(set), es, seed);
+        Evaluator.Report r = Evaluator.evaluate(m, params, sampler, episodes, batch);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            StringBuilder shotsJson = new StringBuilder("[");
+            for (int i = 0; i < r.perShot().length; i++) {
+                shotsJson.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", r.perShot()[i]));
+            }
+            shotsJson.append(']');
+            out.println(String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"ways\":%d,"
+                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s}", r.accuracy().mean(),
+                    r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), shotsJson));
+        } else {
+            out.printf(Locale.ROOT, "%d-way %d-shot, %s split (%d classes): accuracy %s%n", n, k, split,
+                    set.numClasses(), r.accuracy());
+            for (int i = 0; i < r.perShot().length; i++) {
+                out.printf(Locale.ROOT, "  occurrence %d: %.2f%%%n", i + 1, 100 * r.perShot()[i]);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private ImageSet load(FewShotConfig cfg, PrintWriter err) throws IOException {
+        FewShotConfig.Data d = cfg.data();
+        String root = data != null ? data : FewShotData.resolveRoot(d, RunFiles.dataCache(), msg -> err.println(msg));
+        Layout layout = Datasets.detect(root);
+        SplitOptions opts = SplitOptions.defaults();
+        if (data == null && !d.split().isEmpty()) {
+            opts = opts.withSizes(FewShotData.parseSizes(d.split()));
+        }
+        ClassSplits splits = Datasets.read(root, opts);
+        ClassList classes = switch (split) {
+            case "train", "val", "test" -> splits.get(split);
+            case "all" -> {
+                List<ImageClass> all = new ArrayList<>(splits.train().classes());
+                all.addAll(splits.val().classes());
+                all.addAll(splits.test().classes());
+                yield new ClassList("all", all);
+            }
+            default -> throw new IllegalArgumentException("--split must be train, val, test or all, got '" + split
+                    + "'");
+        };
+        ImageSet set = Datasets.load(classes, root, FewShotData.preprocessing(layout, d.imageSize()),
+                LoadOptions.defaults().withRotations(d.rotations()));
+        err.println("srwm: " + set.report().summary());
+        err.flush();
+        return set;
+    }
+}

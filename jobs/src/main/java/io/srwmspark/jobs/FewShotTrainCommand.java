@@ -1,0 +1,178 @@
+package io.srwmspark.jobs;
+
+import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.fewshot.EpisodeSampler;
+import io.srwmspark.workers.fewshot.Evaluator;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.rng.Seeds;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./srwm fewshot train}: trains on one machine. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Trains a few-shot learner. With no arguments: the demo (synthetic glyphs generated on first",
+            "use, conf/fewshot-synth-demo.conf). Writes RUN_DIR/run.conf, metrics.csv, best.ckpt, last.ckpt,",
+            "learning-curve.png and result.json (test accuracy of the best validation checkpoint)."})
+final class FewShotTrainCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", defaultValue = "fewshot-synth-demo.conf", paramLabel = "FILE",
+            description = "configuration file, or a name shipped in conf/ (default: ${DEFAULT-VALUE})")
+    String config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a configuration key (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--steps", paramLabel = "N", description = "optimizer steps (train.steps)")
+    Integer steps;
+
+    @Option(names = "--minutes", paramLabel = "M", description = "wall-clock budget in minutes (train.minutes)")
+    Double minutes;
+
+    @Option(names = "--seed", paramLabel = "S", description = "run seed (train.seed)")
+    Long seed;
+
+    @Option(names = "--out", paramLabel = "RUN_DIR", description = "run folder (default: runs/fewshot-<time>)")
+    Path out;
+
+    @Option(names = "--resume", description = "continue from RUN_DIR/last.ckpt")
+    boolean resume;
+
+    @Override
+    public Integer call() throws IOException {
+        List<String> overrides = new ArrayList<>(sets);
+        if (steps != null) {
+            overrides.add("train.steps=" + steps);
+        }
+        if (minutes != null) {
+            overrides.add("train.minutes=" + minutes);
+        }
+        if (seed != null) {
+            overrides.add("train.seed=" + seed);
+        }
+        Path runDir = out != null ? out : Path.of("runs", "fewshot-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Checkpoint from = null;
+        Conf conf;
+        if (resume) {
+            if (out == null) {
+                throw new IllegalArgumentException("--resume needs --out RUN_DIR of the run to continue");
+            }
+            Path last = runDir.resolve(RunFiles.LAST);
+            if (!Files.isRegularFile(last)) {
+                throw new IllegalArgumentException("--resume: " + last + " does not exist");
+            }
+            from = FewShotTrainer.readCheckpoint(last);
+            conf = RunFiles.configOf(from, last).with(overrides);
+        } else {
+            conf = RunFiles.config(config).with(overrides);
+        }
+        FewShotConfig cfg = FewShotConfig.from(conf);
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter outw = spec.commandLine().getOut();
+        FewShotData data = FewShotData.load(cfg.data(), RunFiles.dataCache(), msg -> {
+            err.println("srwm: " + msg);
+            err.flush();
+        });
+        if (from != null && !data.identity().equals(from.meta("dataset"))) {
+            throw new IllegalArgumentException("--resume: the data at " + data.root() + " (identity "
+                    + data.identity() + ") is not what " + runDir + " was trained on (" + from.meta("dataset") + ")");
+        }
+        FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
+                data.train().width());
+        Files.createDirectories(runDir);
+        String effective = conf.effective();
+        Files.writeString(runDir.resolve(RunFiles.RUN_CONF), effective, StandardCharsets.UTF_8);
+        Map<String, String> meta = new HashMap<>();
+        meta.put("config", effective);
+        meta.put("dataset", data.identity());
+        meta.put("dataset.root", data.root());
+        meta.put("code.version", Versions.code());
+        meta.put("seed", Long.toString(cfg.train().seed()));
+        meta.put("params", Long.toString(model.layout().size()));
+        err.printf(Locale.ROOT, "srwm: %s model, %,d parameters; %d-way %d-shot %s; run folder %s%n",
+                cfg.model().sequence(), model.layout().size(), cfg.episode().ways(), cfg.episode().shots(),
+                cfg.episode().setting().name().toLowerCase(Locale.ROOT), runDir);
+        ProgressBar bar = new ProgressBar(err, cfg.train().batch());
+        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, model, new ImageSetClasses(data.train()),
+                new ImageSetClasses(data.val()), runDir, from, meta, bar);
+        bar.finish();
+        EpisodeSampler test = new EpisodeSampler(new ImageSetClasses(data.test()),
+                FewShotTrainer.evalSpec(cfg.episode()), Seeds.derive(cfg.train().seed(),
+                FewShotTrainer.STREAM_TEST_EPISODES));
+        Evaluator.Report r = Evaluator.evaluate(model, o.bestParams(), test, cfg.evalEpisodes(), cfg.train().batch());
+        String json = String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"steps\":%d,"
+                + "\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\"}", r.accuracy().mean(),
+                r.accuracy().ci95(), r.accuracy().episodes(), o.step(), o.seconds(), o.bestStep(), o.bestVal(),
+                data.identity());
+        Files.writeString(runDir.resolve("result.json"), json + "\n", StandardCharsets.UTF_8);
+        outw.printf(Locale.ROOT, "trained %d steps in %.1f min; best validation %.2f%% at step %d%n", o.step(),
+                o.seconds() / 60, 100 * o.bestVal(), o.bestStep());
+        outw.println("test accuracy: " + r.accuracy() + " (" + cfg.episode().ways() + "-way " + cfg.episode().shots()
+                + "-shot, held-out classes)");
+        outw.flush();
+        return 0;
+    }
+
+    /** One status line on stderr, rewritten in place. */
+    static final class ProgressBar implements FewShotTrainer.Progress {
+        private final PrintWriter err;
+        private final int batch;
+        private String val = "";
+
+        ProgressBar(PrintWriter err, int batch) {
+            this.err = err;
+            this.batch = batch;
+        }
+
+        @Override
+        public void step(long step, long total, double loss, double accuracy, double stepsPerSecond, double seconds) {
+            int width = 24;
+            int filled = (int) Math.min(width, width * step / Math.max(1, total));
+            err.printf(Locale.ROOT, "\r[%s%s] step %d/%d | loss %.4f | acc %5.1f%% | %.1f steps/s (%.0f episodes/s)"
+                    + " | %s%s   ", "#".repeat(filled), ".".repeat(width - filled), step, total, loss, 100 * accuracy,
+                    stepsPerSecond, stepsPerSecond * batch, clock(seconds), val);
+            err.flush();
+        }
+
+        @Override
+        public void validation(long step, double accuracy, double ci95, boolean best) {
+            val = String.format(Locale.ROOT, " | val %.1f%%%s", 100 * accuracy, best ? " (best)" : "");
+            err.printf(Locale.ROOT, "%n  validation at step %d: %.2f%% +- %.2f%%%s%n", step, 100 * accuracy,
+                    100 * ci95, best ? ", best so far" : "");
+            err.flush();
+        }
+
+        void finish() {
+            err.println();
+            err.flush();
+        }
+
+        private static String clock(double s) {
+            long t = (long) s;
+            return String.format(Locale.ROOT, "%dm%02ds", t / 60, t % 60);
+        }
+    }
+}
