@@ -22,7 +22,7 @@ public final class FewShotSetup {
             case "conv4" -> new CnnBackbone<>(new Conv4Backbone(new Conv4Backbone.Config(channels, height, width,
                     m.channels(), m.dropout(), 1e-5)));
             case "res12" -> new CnnBackbone<>(new Res12Backbone(new Res12Backbone.Config(channels, height, width,
-                    m.dropout(), 1e-5)));
+                    List.of(64, 96, 128, 256), m.dropout(), 1e-5)));
             default -> throw new IllegalArgumentException("model.backbone must be conv4 or res12, got " + m.backbone());
         };
         int ff = m.ffMultiplier() * m.width();

@@ -10,9 +10,10 @@ import java.util.Map;
  * Reuse of the large Java arrays a CPU kernel call needs (tape, checkpoints, gradients): a training loop asks
  * for the same sizes every step, and fresh multi-megabyte arrays cost page faults and humongous-object
  * collections on every call. Arrays are held through soft references, so the collector can take them back
- * under memory pressure, and at most {@value #PER_SIZE} per length are kept.
+ * under memory pressure, and at most {@value #PER_SIZE} per length are kept. Also used by the CNN backbones
+ * ({@code io.srwmspark.workers.cnn}). Thread-safe.
  */
-final class ArrayPool {
+public final class ArrayPool {
 
     private static final int PER_SIZE = 4;
 
@@ -20,7 +21,7 @@ final class ArrayPool {
     private final Map<Integer, ArrayDeque<SoftReference<double[]>>> doubles = new HashMap<>();
 
     /** A float array of length n, zeroed when {@code zero}. */
-    synchronized float[] takeFloat(int n, boolean zero) {
+    public synchronized float[] takeFloat(int n, boolean zero) {
         float[] a = poll(floats, n);
         if (a == null) {
             return new float[n];
@@ -32,7 +33,7 @@ final class ArrayPool {
     }
 
     /** A double array of length n, zeroed when {@code zero}. */
-    synchronized double[] takeDouble(int n, boolean zero) {
+    public synchronized double[] takeDouble(int n, boolean zero) {
         double[] a = poll(doubles, n);
         if (a == null) {
             return new double[n];
@@ -44,13 +45,13 @@ final class ArrayPool {
     }
 
     /** Gives an array back; the caller must not touch it afterwards. Null is ignored. */
-    synchronized void give(float[] a) {
+    public synchronized void give(float[] a) {
         if (a != null) {
             offer(floats, a.length, a);
         }
     }
 
-    synchronized void give(double[] a) {
+    public synchronized void give(double[] a) {
         if (a != null) {
             offer(doubles, a.length, a);
         }
