@@ -27,8 +27,17 @@ public final class FewShotModel {
     private final int ways;
     private final int width;
     private final ParamSet layout;
+    private final double auxProto;
 
     public FewShotModel(Backbone backbone, List<SequenceModel> layers, int ways, int width) {
+        this(backbone, layers, ways, width, 0);
+    }
+
+    /**
+     * @param auxProto weight of the optional auxiliary prototypical loss on the backbone features in training
+     *                 ({@link ProtoAux}; synchronous episodes only; 0 for the paper's recipe)
+     */
+    public FewShotModel(Backbone backbone, List<SequenceModel> layers, int ways, int width, double auxProto) {
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("the few-shot model needs at least one sequence layer");
         }
@@ -36,6 +45,7 @@ public final class FewShotModel {
         this.layers = List.copyOf(layers);
         this.ways = ways;
         this.width = width;
+        this.auxProto = auxProto;
         ParamSet.Builder b = ParamSet.builder();
         backbone.declare(b, "cnn.");
         b.add("in.w", backbone.features() + ways, width);
@@ -77,8 +87,10 @@ public final class FewShotModel {
      * @param correct     scored steps predicted right
      * @param scored      scored steps
      * @param correctRows (B T) 1 where a scored step was predicted right
+     * @param auxLossSum  summed auxiliary prototypical loss (0 when off); the trained objective is
+     *                    (lossSum + auxProto auxLossSum) / normalizer
      */
-    public record Result(double lossSum, int correct, int scored, int[] correctRows) {
+    public record Result(double lossSum, int correct, int scored, int[] correctRows, double auxLossSum) {
     }
 
     /**
@@ -86,6 +98,26 @@ public final class FewShotModel {
      * {@code lossSum / normalizer} are added into {@code flatGrad}.
      */
     public Result run(INDArray flat, EpisodeBatch batch, double normalizer, long seed, INDArray flatGrad) {
+        return run(flat, batch, normalizer, seed, flatGrad, null);
+    }
+
+    /** Nanoseconds spent per part of a step, for {@code bench fewshot}: [backbone, sequence, head and loss]. */
+    public static final class Clock {
+        private final long[] nanos = new long[3];
+
+        public long[] nanos() {
+            return nanos.clone();
+        }
+
+        void add(int part, long since) {
+            nanos[part] += System.nanoTime() - since;
+        }
+    }
+
+    /** As {@link #run(INDArray, EpisodeBatch, double, long, INDArray)}, timing the parts into {@code clock}. */
+    public Result run(INDArray flat, EpisodeBatch batch, double normalizer, long seed, INDArray flatGrad,
+            Clock clock) {
+        Clock c = clock == null ? new Clock() : clock;
         boolean training = flatGrad != null;
         DataType type = flat.dataType();
         int b = batch.episodes();
@@ -95,8 +127,11 @@ public final class FewShotModel {
                 new long[] {rows, batch.channels(), batch.height(), batch.width()}).castTo(type);
         INDArray labels = Nd4j.create(Nd4j.createBuffer(batch.labelsIn()), new long[] {rows, ways}).castTo(type);
 
+        long t0 = System.nanoTime();
         Backbone.Pass cnn = backbone.forward(layout, flat, "cnn.", images, t, training,
                 io.srwmspark.workers.rng.Seeds.derive(seed, 1));
+        c.add(0, t0);
+        t0 = System.nanoTime();
         INDArray x = Nd4j.hstack(cnn.features(), labels);                                  // (R, F+N)
         INDArray inW = layout.view(flat, "in.w");
         INDArray h = Linear.forward(x, inW, layout.view(flat, "in.b")).reshape('c', b, t, width);
@@ -106,11 +141,16 @@ public final class FewShotModel {
                     io.srwmspark.workers.rng.Seeds.derive(seed, 2, l));
             h = passes[l].out();
         }
+        c.add(1, t0);
+        t0 = System.nanoTime();
         INDArray hr = h.reshape('c', rows, width);                                          // (R, D)
         INDArray clsW = layout.view(flat, "cls.w");
         INDArray logits = Linear.forward(hr, clsW, layout.view(flat, "cls.b"));            // (R, N)
         SoftmaxCrossEntropy.Result ce = SoftmaxCrossEntropy.apply(logits, batch.targets(), batch.scored(),
                 normalizer);
+        boolean aux = auxProto > 0 && batch.spec().setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS;
+        INDArray dAux = aux ? cnn.features().like() : null;
+        double auxLoss = aux ? ProtoAux.apply(cnn.features(), batch, auxProto, normalizer, dAux) : 0;
         if (training) {
             INDArray dW = Nd4j.createUninitialized(type, width, ways);
             INDArray db = Nd4j.createUninitialized(type, ways);
@@ -118,6 +158,8 @@ public final class FewShotModel {
             layout.view(flatGrad, "cls.w").addi(dW);
             layout.view(flatGrad, "cls.b").addi(db);
             dh = dh.reshape('c', b, t, width);
+            c.add(2, t0);
+            t0 = System.nanoTime();
             for (int l = layers.size() - 1; l >= 0; l--) {
                 dh = passes[l].backward(dh, flatGrad);
             }
@@ -128,8 +170,16 @@ public final class FewShotModel {
             layout.view(flatGrad, "in.w").addi(dInW);
             layout.view(flatGrad, "in.b").addi(dInB);
             INDArray dFeatures = dx.get(NDArrayIndex.all(), NDArrayIndex.interval(0, backbone.features())).dup('c');
+            if (aux) {
+                dFeatures.addi(dAux);
+            }
+            c.add(1, t0);
+            t0 = System.nanoTime();
             cnn.backward(dFeatures, flatGrad);
+            c.add(0, t0);
+        } else {
+            c.add(2, t0);
         }
-        return new Result(ce.lossSum(), ce.correct(), ce.scored(), ce.correctRows());
+        return new Result(ce.lossSum(), ce.correct(), ce.scored(), ce.correctRows(), auxLoss);
     }
 }

@@ -39,6 +39,6 @@ public final class FewShotSetup {
                         + m.sequence());
             });
         }
-        return new FewShotModel(backbone, layers, cfg.episode().ways(), m.width());
+        return new FewShotModel(backbone, layers, cfg.episode().ways(), m.width(), cfg.train().auxProto());
     }
 }

@@ -16,10 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /** Central differences through the whole few-shot model, for each sequence model and label setting. */
 class FewShotModelGradientTest {
 
-    static FewShotModel model(String sequence, int ways) {
+    static FewShotModel model(String sequence, int ways, double aux) {
         int d = 4;
         List<SequenceModel> layers = List.of(layer(sequence, d), layer(sequence, d));
-        return new FewShotModel(new LinearBackbone(4, 3), layers, ways, d);
+        return new FewShotModel(new LinearBackbone(4, 3), layers, ways, d, aux);
     }
 
     static SequenceModel layer(String sequence, int d) {
@@ -31,11 +31,12 @@ class FewShotModelGradientTest {
         };
     }
 
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"srwm,SYNCHRONOUS", "srwm,DELAYED", "deltanet,SYNCHRONOUS", "lstm,SYNCHRONOUS"})
-    void analyticGradientMatchesCentralDifferences(String sequence, EpisodeSpec.LabelSetting setting) {
-        EpisodeSpec spec = new EpisodeSpec(3, 1, 2, setting);
-        FewShotModel m = model(sequence, 3);
+    @ParameterizedTest(name = "{0} {1} aux {2}")
+    @CsvSource({"srwm,SYNCHRONOUS,0", "srwm,DELAYED,0", "deltanet,SYNCHRONOUS,0", "lstm,SYNCHRONOUS,0",
+        "srwm,SYNCHRONOUS,0.7"})
+    void analyticGradientMatchesCentralDifferences(String sequence, EpisodeSpec.LabelSetting setting, double aux) {
+        EpisodeSpec spec = new EpisodeSpec(3, 2, 2, setting);
+        FewShotModel m = model(sequence, 3, aux);
         EpisodeBatch batch = new EpisodeSampler(new FakeImages(8, 4), spec, 5).batch(0, 2);
         double norm = batch.scoredCount();
         INDArray p = m.init(DataType.DOUBLE, 3);
@@ -54,9 +55,9 @@ class FewShotModelGradientTest {
         for (long i : indices) {
             double v = p.getDouble(0, i);
             p.putScalar(0, i, v + eps);
-            double up = m.run(p, batch, norm, 9, null).lossSum() / norm;
+            double up = objective(m.run(p, batch, norm, 9, null), aux, norm);
             p.putScalar(0, i, v - eps);
-            double down = m.run(p, batch, norm, 9, null).lossSum() / norm;
+            double down = objective(m.run(p, batch, norm, 9, null), aux, norm);
             p.putScalar(0, i, v);
             double numeric = (up - down) / (2 * eps);
             double analytic = grad.getDouble(0, i);
@@ -66,5 +67,9 @@ class FewShotModelGradientTest {
             }
         }
         assertTrue(worst < 1e-5, sequence + " worst relative gradient error " + worst);
+    }
+
+    private static double objective(FewShotModel.Result r, double aux, double norm) {
+        return (r.lossSum() + aux * r.auxLossSum()) / norm;
     }
 }
