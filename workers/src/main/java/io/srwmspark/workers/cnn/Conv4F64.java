@@ -2,6 +2,7 @@ package io.srwmspark.workers.cnn;
 
 import io.srwmspark.workers.srwm.ArrayPool;
 import java.util.Arrays;
+import io.srwmspark.workers.concurrent.Parallel;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorMask;

@@ -2,8 +2,8 @@ package io.srwmspark.workers.deltanet;
 
 import io.srwmspark.workers.srwm.CpuSrwmKernel;
 import java.util.Arrays;
+import io.srwmspark.workers.concurrent.Parallel;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -160,9 +160,6 @@ public final class DeltaRule {
     }
 
     /** Body of a parallel loop over a range of (batch, head) blocks. */
-    private interface RangeBody {
-        void run(int from, int to);
-    }
 
     /** On {@link CpuSrwmKernel#sharedPool()}, checkpoints every {@value #DEFAULT_SEGMENT} steps, SIMD if available. */
     public DeltaRule() {
@@ -249,37 +246,7 @@ public final class DeltaRule {
     }
 
     /** Runs body over [0, n) in ranges of about n / (8 threads) blocks; each range allocates its own scratch. */
-    private void parallelFor(int n, RangeBody body) {
-        if (n == 1 || pool.getParallelism() == 1) {
-            body.run(0, n);
-            return;
-        }
-        int grain = Math.max(1, n / (pool.getParallelism() * 8));
-        pool.invoke(new Range(body, 0, n, grain));
-    }
-
-    /** Splits [from, to) in halves down to {@code grain} blocks. */
-    private static final class Range extends RecursiveAction {
-        private final transient RangeBody body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        Range(RangeBody body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Range(body, from, mid, grain), new Range(body, mid, to, grain));
-        }
+    private void parallelFor(int n, Parallel.RangeBody body) {
+        Parallel.forRanges(pool, n, body);
     }
 }

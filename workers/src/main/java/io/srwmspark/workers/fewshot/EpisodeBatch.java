@@ -10,7 +10,7 @@ package io.srwmspark.workers.fewshot;
  * @param channels  C
  * @param height    H
  * @param width     W
- * @param labelsIn  (B, T, N) one-hot label fed with each step (all zero where none is fed)
+ * @param labelsIn  (B, T, W) one-hot label fed with each step (all zero where none is fed), W &gt;= N
  * @param targets   (B, T) true class of each step, 0..N-1
  * @param scored    (B, T) 1 where the loss and accuracy count the step, else 0
  * @param shot      (B, T) which occurrence of its class the step is (0 = first), for per-shot accuracy

@@ -18,8 +18,21 @@ public final class EpisodeSampler {
     private final ClassImages data;
     private final EpisodeSpec spec;
     private final long seed;
+    private final int labelWidth;
 
     public EpisodeSampler(ClassImages data, EpisodeSpec spec, long seed) {
+        this(data, spec, seed, spec.ways());
+    }
+
+    /**
+     * @param labelWidth width of the one-hot label inputs (&gt;= N): a model built for N' &gt; N ways can be trained
+     *                   on N-way episodes (a curriculum over N) with its own input width
+     */
+    public EpisodeSampler(ClassImages data, EpisodeSpec spec, long seed, int labelWidth) {
+        if (labelWidth < spec.ways()) {
+            throw new IllegalArgumentException("label width " + labelWidth + " is less than " + spec.ways() + " ways");
+        }
+        this.labelWidth = labelWidth;
         if (data.numClasses() < spec.ways()) {
             throw new IllegalArgumentException("a " + spec.ways() + "-way episode needs at least " + spec.ways()
                     + " classes, the split has " + data.numClasses());
@@ -44,10 +57,9 @@ public final class EpisodeSampler {
     /** Episodes {@code first .. first + count - 1} as one batch. */
     public EpisodeBatch batch(long first, int count) {
         int t = spec.length();
-        int n = spec.ways();
         int size = data.imageSize();
         float[] images = new float[count * t * size];
-        float[] labels = new float[count * t * n];
+        float[] labels = new float[count * t * labelWidth];
         int[] targets = new int[count * t];
         float[] scored = new float[count * t];
         int[] shot = new int[count * t];
@@ -94,14 +106,14 @@ public final class EpisodeSampler {
             data.copyImage(classes[label], image, images, (base + s) * size);
             if (spec.setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS) {
                 if (s < nk) {
-                    labels[(base + s) * n + label] = 1;
+                    labels[(base + s) * labelWidth + label] = 1;
                 } else {
                     scored[base + s] = 1;
                 }
             } else {
                 scored[base + s] = 1;
                 if (s > 0) {
-                    labels[(base + s) * n + targets[base + s - 1]] = 1;
+                    labels[(base + s) * labelWidth + targets[base + s - 1]] = 1;
                 }
             }
         }

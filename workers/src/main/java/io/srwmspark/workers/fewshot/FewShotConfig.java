@@ -64,11 +64,12 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param valEvery    validate every this many steps
      * @param valEpisodes validation episodes
      * @param adam        optimizer settings
+     * @param curriculum  S &gt; 0: train on 2-way episodes first and one way more every S steps up to N (0: off)
      * @param auxProto    weight of the auxiliary prototypical loss on the backbone features (0: the paper's
      *                    recipe; training only, evaluation never uses it)
      */
     public record Train(int batch, int steps, double minutes, long seed, int valEvery, int valEpisodes,
-            Adam.Settings adam, double auxProto) {
+            Adam.Settings adam, int curriculum, double auxProto) {
     }
 
     /** Reads every key; fails on keys nobody reads. */
@@ -94,7 +95,8 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
         Train train = new Train(c.integer("train.batch", 128, 1, 1 << 20), c.integer("train.steps", 300_000, 1,
                 Integer.MAX_VALUE), c.number("train.minutes", 0, 0, 1e7), c.longValue("train.seed", 1),
                 c.integer("train.val-every", 1000, 1, Integer.MAX_VALUE),
-                c.integer("train.val-episodes", 500, 1, 1 << 24), adam, c.number("train.aux-proto", 0, 0, 1e6));
+                c.integer("train.val-episodes", 500, 1, 1 << 24), adam, c.integer("train.curriculum", 0, 0,
+                Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         c.rejectUnread();
         return new FewShotConfig(data, ep, model, train, evalEpisodes);

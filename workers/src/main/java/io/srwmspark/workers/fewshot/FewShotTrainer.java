@@ -126,7 +126,8 @@ public final class FewShotTrainer {
                 if (elapsed >= deadline) {
                     break;
                 }
-                EpisodeBatch batch = trainer.batch(step * t.batch(), t.batch());
+                EpisodeBatch batch = curriculum(cfg, trainSplit, step, model.ways()).batch(step * t.batch(),
+                        t.batch());
                 INDArray grad = model.layout().zeros(DataType.FLOAT);
                 FewShotModel.Result r = model.run(params, batch, normalizer, Seeds.derive(seed, STREAM_STEP, step),
                         grad);
@@ -188,6 +189,18 @@ public final class FewShotTrainer {
         }
         INDArray bestArr = Nd4j.create(Nd4j.createBuffer(best), new long[] {1, size});
         return new Outcome(step, seconds, bestStep, bestVal, bestArr, params);
+    }
+
+    /**
+     * The sampler of step {@code step}: the configured one, or with a curriculum over N
+     * ({@code train.curriculum} = S &gt; 0) 2-way episodes first and one way more every S steps up to N.
+     */
+    private static EpisodeSampler curriculum(FewShotConfig cfg, ClassImages split, long step, int labelWidth) {
+        EpisodeSpec e = cfg.episode();
+        int s = cfg.train().curriculum();
+        int ways = s <= 0 ? e.ways() : (int) Math.min(e.ways(), 2 + step / s);
+        return new EpisodeSampler(split, new EpisodeSpec(ways, e.shots(), e.queries(), e.setting()),
+                Seeds.derive(cfg.train().seed(), STREAM_TRAIN_EPISODES), labelWidth);
     }
 
     private static String fmt(double v) {

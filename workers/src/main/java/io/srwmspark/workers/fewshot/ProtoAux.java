@@ -31,12 +31,13 @@ final class ProtoAux {
         double scale = weight / normalizer;
         double loss = 0;
         float[] labels = batch.labelsIn();
+        int width = labels.length / (b * t);
         for (int e = 0; e < b; e++) {
             double[] proto = new double[n * f];
             int[] count = new int[n];
             for (int s = 0; s < t; s++) {
                 int row = e * t + s;
-                int label = fedLabel(labels, row, n);
+                int label = fedLabel(labels, row, width);
                 if (label >= 0) {
                     count[label]++;
                     for (int k = 0; k < f; k++) {
@@ -86,7 +87,7 @@ final class ProtoAux {
             }
             for (int s = 0; s < t; s++) {
                 int row = e * t + s;
-                int label = fedLabel(labels, row, n);
+                int label = fedLabel(labels, row, width);
                 if (label >= 0) {
                     for (int k = 0; k < f; k++) {
                         g[row * f + k] += dProto[label * f + k] / count[label];

@@ -1,8 +1,7 @@
 package io.srwmspark.workers.srwm;
 
+import io.srwmspark.workers.concurrent.Parallel;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
 import java.util.function.IntConsumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -177,41 +176,10 @@ public final class CpuSrwmKernel implements SrwmKernel {
     }
 
     private void parallelFor(int n, IntConsumer body) {
-        if (n == 1 || pool.getParallelism() == 1) {
-            for (int i = 0; i < n; i++) {
+        Parallel.forRanges(pool, n, (from, to) -> {
+            for (int i = from; i < to; i++) {
                 body.accept(i);
             }
-            return;
-        }
-        int grain = Math.max(1, n / (pool.getParallelism() * 8));
-        ForkJoinTask<Void> task = pool.submit(new Range(body, 0, n, grain));
-        task.join();
-    }
-
-    /** Splits [from, to) in halves down to {@code grain} blocks. */
-    private static final class Range extends RecursiveAction {
-        private final transient IntConsumer body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        Range(IntConsumer body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                for (int i = from; i < to; i++) {
-                    body.accept(i);
-                }
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Range(body, from, mid, grain), new Range(body, mid, to, grain));
-        }
+        });
     }
 }

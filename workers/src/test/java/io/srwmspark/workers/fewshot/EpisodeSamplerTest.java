@@ -95,4 +95,18 @@ class EpisodeSamplerTest {
         }
         return s;
     }
+
+    @Test
+    void wideLabelsLetAModelForMoreWaysTrainOnFewer() {
+        EpisodeSpec twoWay = new EpisodeSpec(2, 1, 2, EpisodeSpec.LabelSetting.SYNCHRONOUS);
+        EpisodeBatch e = new EpisodeSampler(new FakeImages(10, 5), twoWay, 4, 5).batch(0, 3);
+        assertEquals(3 * twoWay.length() * 5, e.labelsIn().length);
+        for (int row = 0; row < 3 * twoWay.length(); row++) {
+            assertTrue(e.targets()[row] < 2);
+            for (int j = 2; j < 5; j++) {
+                assertEquals(0f, e.labelsIn()[row * 5 + j]);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new EpisodeSampler(new FakeImages(10, 5), SYNC, 1, 3));
+    }
 }

@@ -1,0 +1,72 @@
+package io.srwmspark.workers.concurrent;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+
+/**
+ * Runs tasks 0..n-1 on a fork-join pool and waits for all of them. What a task computes is fixed by its
+ * index, never by the thread that runs it, and each task writes its own outputs (or its own partial sums,
+ * added afterwards in task order), so results are the same on any number of threads.
+ */
+public final class Parallel {
+
+    /** Work on the index range [from, to). */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int from, int to);
+    }
+
+    private Parallel() {
+    }
+
+    /** One task per index. */
+    public static void forEach(ForkJoinPool pool, int n, IntConsumer body) {
+        forRanges(pool, n, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                body.accept(i);
+            }
+        });
+    }
+
+    /**
+     * Ranges of about n / (8 threads) indices, so that each task can set up its scratch once for many
+     * indices; small n or a one-thread pool runs inline.
+     */
+    public static void forRanges(ForkJoinPool pool, int n, RangeBody body) {
+        forRanges(pool, n, Math.max(1, n / (pool.getParallelism() * 8)), body);
+    }
+
+    private static void forRanges(ForkJoinPool pool, int n, int grain, RangeBody body) {
+        if (n <= grain || pool.getParallelism() == 1) {
+            body.run(0, n);
+            return;
+        }
+        pool.invoke(new Range(body, 0, n, grain));
+    }
+
+    /** Splits [from, to) in halves down to {@code grain} indices. */
+    private static final class Range extends RecursiveAction {
+        private final transient RangeBody body;
+        private final int from;
+        private final int to;
+        private final int grain;
+
+        Range(RangeBody body, int from, int to, int grain) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.grain = grain;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from <= grain) {
+                body.run(from, to);
+                return;
+            }
+            int mid = (from + to) >>> 1;
+            invokeAll(new Range(body, from, mid, grain), new Range(body, mid, to, grain));
+        }
+    }
+}
