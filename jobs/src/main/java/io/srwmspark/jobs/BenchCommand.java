@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /** {@code ./srwm bench}: benchmarks that print a table. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print a table.",
-        subcommands = {BenchLayerCommand.class, BenchPrecisionCommand.class, BenchFewShotCommand.class})
+        subcommands = {BenchLayerCommand.class, BenchPrecisionCommand.class, BenchFewShotCommand.class,
+            BenchSparkCommand.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

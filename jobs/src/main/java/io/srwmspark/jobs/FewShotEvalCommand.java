@@ -16,7 +16,10 @@ import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.report.Accuracy;
+import io.srwmspark.workers.rng.Seeds;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -60,11 +63,17 @@ final class FewShotEvalCommand implements Callable<Integer> {
     @Option(names = "--shots", paramLabel = "K", description = "K (default: the model's)")
     Integer shots;
 
-    @Option(names = "--seed", defaultValue = "2024", paramLabel = "S", description = "episode seed")
-    long seed;
+    @Option(names = "--seed", paramLabel = "S", description = "episode seed (default: the run's test-episode seed,"
+            + " so the default reproduces the test figure of `fewshot train`)")
+    Long seed;
 
-    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "episodes per forward pass")
-    int batch;
+    @Option(names = "--baseline", paramLabel = "pixels", description = "also score the raw-pixel nearest-neighbour"
+            + " baseline on the same episodes")
+    String baseline;
+
+    @Option(names = "--batch", paramLabel = "B", description = "episodes per forward pass (default: the run's"
+            + " train.batch)")
+    Integer batch;
 
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
@@ -92,8 +101,21 @@ final class FewShotEvalCommand implements Callable<Integer> {
         INDArray params = Nd4j.create(Nd4j.createBuffer(ckpt.params()), new long[] {1, ckpt.params().length});
         EpisodeSpec.LabelSetting setting = cfg.episode().setting();
         EpisodeSpec es = new EpisodeSpec(n, k, setting == EpisodeSpec.LabelSetting.SYNCHRONOUS ? 1 : 0, setting);
-        EpisodeSampler sampler = new EpisodeSampler(new ImageSetClasses(set), es, seed);
-        Evaluator.Report r = Evaluator.evaluate(m, params, sampler, episodes, batch);
+        long episodeSeed = seed != null ? seed
+                : Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TEST_EPISODES);
+        EpisodeSampler sampler = new EpisodeSampler(new ImageSetClasses(set), es, episodeSeed);
+        int perPass = batch != null ? batch : cfg.train().batch();
+        if (perPass < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + perPass);
+        }
+        Evaluator.Report r = Evaluator.evaluate(m, params, sampler, episodes, perPass);
+        Accuracy pixels = null;
+        if (baseline != null) {
+            if (!baseline.equals("pixels")) {
+                throw new IllegalArgumentException("--baseline must be 'pixels', got '" + baseline + "'");
+            }
+            pixels = Evaluator.pixelNearestNeighbour(sampler, episodes, perPass);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             StringBuilder shotsJson = new StringBuilder("[");
@@ -101,14 +123,19 @@ final class FewShotEvalCommand implements Callable<Integer> {
                 shotsJson.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", r.perShot()[i]));
             }
             shotsJson.append(']');
+            String px = pixels == null ? "" : String.format(Locale.ROOT, ",\"pixel_nn_accuracy\":%.6f,"
+                    + "\"pixel_nn_ci95\":%.6f", pixels.mean(), pixels.ci95());
             out.println(String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"ways\":%d,"
-                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s}", r.accuracy().mean(),
-                    r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), shotsJson));
+                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s%s}", r.accuracy().mean(),
+                    r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), shotsJson, px));
         } else {
             out.printf(Locale.ROOT, "%d-way %d-shot, %s split (%d classes): accuracy %s%n", n, k, split,
                     set.numClasses(), r.accuracy());
             for (int i = 0; i < r.perShot().length; i++) {
                 out.printf(Locale.ROOT, "  occurrence %d: %.2f%%%n", i + 1, 100 * r.perShot()[i]);
+            }
+            if (pixels != null) {
+                out.printf(Locale.ROOT, "raw-pixel nearest neighbour on the same episodes: %s%n", pixels);
             }
         }
         out.flush();

@@ -1,5 +1,7 @@
 package io.srwmspark.jobs;
 
+import io.srwmspark.driver.SparkSetup;
+import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.EpisodeSampler;
@@ -24,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,6 +63,15 @@ final class FewShotTrainCommand implements Callable<Integer> {
 
     @Option(names = "--resume", description = "continue from RUN_DIR/last.ckpt")
     boolean resume;
+
+    @Option(names = "--master", paramLabel = "URL", description = {"train data-parallel on Spark: local[N],"
+        + " spark://HOST:PORT, yarn, k8s://...; under spark-submit the submitted master is used",
+        "(default: this JVM, no Spark)"})
+    String master;
+
+    @Option(names = "--partitions", paramLabel = "P", description = "shards of each step's episodes on Spark"
+            + " (default: Spark's default parallelism, at most the batch)")
+    Integer partitions;
 
     @Override
     public Integer call() throws IOException {
@@ -112,12 +125,18 @@ final class FewShotTrainCommand implements Callable<Integer> {
         meta.put("code.version", Versions.code());
         meta.put("seed", Long.toString(cfg.train().seed()));
         meta.put("params", Long.toString(model.layout().size()));
+        meta.put("input.shape", data.train().channels() + "," + data.train().height() + "," + data.train().width());
         err.printf(Locale.ROOT, "srwm: %s model, %,d parameters; %d-way %d-shot %s; run folder %s%n",
                 cfg.model().sequence(), model.layout().size(), cfg.episode().ways(), cfg.episode().shots(),
                 cfg.episode().setting().name().toLowerCase(Locale.ROOT), runDir);
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());
-        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, model, new ImageSetClasses(data.train()),
-                new ImageSetClasses(data.val()), runDir, from, meta, bar);
+        FewShotTrainer.Outcome o;
+        if (master == null && System.getProperty("spark.master") == null) {
+            o = FewShotTrainer.train(cfg, model, new ImageSetClasses(data.train()), new ImageSetClasses(data.val()),
+                    runDir, from, meta, bar);
+        } else {
+            o = trainOnSpark(cfg, conf, data, model, runDir, from, meta, bar, err);
+        }
         bar.finish();
         EpisodeSampler test = new EpisodeSampler(new ImageSetClasses(data.test()),
                 FewShotTrainer.evalSpec(cfg.episode()), Seeds.derive(cfg.train().seed(),
@@ -134,6 +153,24 @@ final class FewShotTrainCommand implements Callable<Integer> {
                 + "-shot, held-out classes)");
         outw.flush();
         return 0;
+    }
+
+    private FewShotTrainer.Outcome trainOnSpark(FewShotConfig cfg, Conf conf, FewShotData data, FewShotModel model,
+            Path runDir, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
+            throws IOException {
+        // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
+        Conf withPath = conf.with(List.of("data.path=" + data.root()));
+        FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
+        String shipped = withPath.effective();
+        SparkConf base = new SparkConf();
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + runDir.getFileName(),
+                master))) {
+            int p = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
+            err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%n", sc.master(), p);
+            SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
+                    Math.toIntExact(model.layout().size()), "srwm fewshot " + runDir.getFileName());
+            return FewShotTrainer.train(cfg, model, grads, new ImageSetClasses(data.val()), runDir, from, meta, bar);
+        }
     }
 
     /** One status line on stderr, rewritten in place. */

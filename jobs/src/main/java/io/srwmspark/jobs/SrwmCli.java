@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code ./srwm}: the command line of srwm-spark. */
 @Command(name = "srwm", mixinStandardHelpOptions = true, versionProvider = SrwmCli.Version.class,
         description = "Self-referential weight matrix (SRWM) networks: layer checks, benchmarks, training.",
-        subcommands = {FewShotCommand.class, DataCommand.class, ReferenceCheckCommand.class, BenchCommand.class,
+        subcommands = {FewShotCommand.class, DataCommand.class, ModelCommand.class, ReferenceCheckCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class SrwmCli implements Runnable {
 

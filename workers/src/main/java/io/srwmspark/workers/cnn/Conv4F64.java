@@ -22,7 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   backward, per chunk:           gp = da * [a &gt; 0] / (1 - rate)   put at the window's first maximum: dy
  *                                  per-image sums of dy and dy xhat
  *   per episode:                   their means; dgamma, dbeta
- *   per chunk:                     dz = BN'(dy);  dW_chunk = x-patches dz;  dx = conv^T(dz);  dbias = sum dz
+ *   per chunk:                     dz = BN'(dy);  dW_chunk = x-patches dz;  dx = conv^T(dz);  dbias = 0
+ *                                  (a per-channel shift before a per-episode batch norm changes nothing)
  *   in chunk order:                dW = sum of dW_chunk
  * </pre>
  * The tape keeps x, z and the episode statistics. The backward recomputes y of every window with the same
@@ -278,12 +279,11 @@ final class Conv4F64 implements Conv4Backbone.Run {
 
         int chunks = s.chunks(n);
         double[][] partial = new double[chunks][s.kRows() * cop];
-        double[] dBiasImg = new double[n * cop];
         Parallel.forEach(pool, chunks, ch -> {
             int i0 = ch * s.chunk;
             int cnt = Math.min(s.chunk, n - i0);
             for (int i = i0; i < i0 + cnt; i++) {
-                ConvOpsF64.bnDz(s, z[b], d, i, i / group, gMean[b], gInv[b], gamma[b], mdy, mdyx, dBiasImg);
+                ConvOpsF64.bnDz(s, z[b], d, i, i / group, gMean[b], gInv[b], gamma[b], mdy, mdyx, null);
             }
             ConvOpsF64.convWeightGrad(s, x[b], d, i0, cnt, partial[ch]);
             if (dx != null) {
@@ -295,8 +295,10 @@ final class Conv4F64 implements Conv4Backbone.Run {
         double[] dwt = ConvOpsF64.sumPartials(pool, partial);
         int co = s.cout;
         PhaseTimes.lap(times, "bwd.block" + b + ".sum", t0);
-        return new ConvBn(ConvOpsF64.torchGrad(s, dwt),
-                ConvOpsF64.array(ConvOpsF64.sumRows(dBiasImg, n, cop, co), co),
+        // The conv bias feeds a batch norm over each episode, which removes any per-channel shift: its gradient is
+        // identically zero (the sum of dz is rounding noise, which Adam's tiny eps would turn into full-size
+        // steps that differ with the summation order, i.e. with the sharding of a data-parallel step).
+        return new ConvBn(ConvOpsF64.torchGrad(s, dwt), ConvOpsF64.array(new double[co], co),
                 ConvOpsF64.array(Arrays.copyOf(dGamma, co), co),
                 ConvOpsF64.array(Arrays.copyOf(dBeta, co), co));
     }

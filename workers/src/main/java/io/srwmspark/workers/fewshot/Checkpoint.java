@@ -81,7 +81,8 @@ public record Checkpoint(long step, float[] params, float[] adamM, float[] adamV
     /** Reads and verifies a checkpoint; {@code name} is used in error messages. */
     public static Checkpoint read(InputStream in, String name) throws IOException {
         CRC32C crc = new CRC32C();
-        DataInputStream d = new DataInputStream(new CheckedInputStream(new BufferedInputStream(in, 1 << 20), crc));
+        BufferedInputStream buffered = new BufferedInputStream(in, 1 << 20);
+        DataInputStream d = new DataInputStream(new CheckedInputStream(buffered, crc));
         try {
             byte[] magic = new byte[MAGIC.length];
             d.readFully(magic);
@@ -112,7 +113,7 @@ public record Checkpoint(long step, float[] params, float[] adamM, float[] adamV
                 }
             }
             long expected = crc.getValue();
-            long stored = new DataInputStream(in).readLong();
+            long stored = new DataInputStream(buffered).readLong();         // after the checksummed bytes
             if (stored != expected) {
                 throw new IllegalArgumentException(name + ": checkpoint checksum mismatch (stored "
                         + Long.toHexString(stored) + ", computed " + Long.toHexString(expected)

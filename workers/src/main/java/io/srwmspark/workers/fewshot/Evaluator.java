@@ -62,4 +62,62 @@ public final class Evaluator {
         }
         return new Report(Accuracy.of(perEpisode), perShot, scored == 0 ? Double.NaN : loss / scored);
     }
+
+    /**
+     * The raw-pixel baseline on the same episodes: each scored query takes the label of the nearest support
+     * image in Euclidean distance over raw pixel values (synchronous episodes; supports are the steps fed
+     * with a label). Tells how separable the data is without learning anything.
+     */
+    public static io.srwmspark.workers.report.Accuracy pixelNearestNeighbour(EpisodeSampler sampler, int episodes,
+            int batch) {
+        EpisodeSpec spec = sampler.spec();
+        if (spec.setting() != EpisodeSpec.LabelSetting.SYNCHRONOUS) {
+            throw new IllegalArgumentException("the pixel nearest-neighbour baseline needs synchronous episodes");
+        }
+        int t = spec.length();
+        double[] perEpisode = new double[episodes];
+        for (int first = 0; first < episodes; first += batch) {
+            int count = Math.min(batch, episodes - first);
+            EpisodeBatch b = sampler.batch(first, count);
+            int size = b.channels() * b.height() * b.width();
+            int width = b.labelsIn().length / (count * t);
+            for (int e = 0; e < count; e++) {
+                int right = 0;
+                int n = 0;
+                for (int q = 0; q < t; q++) {
+                    int qr = e * t + q;
+                    if (b.scored()[qr] == 0) {
+                        continue;
+                    }
+                    n++;
+                    double best = Double.POSITIVE_INFINITY;
+                    int label = -1;
+                    for (int s = 0; s < t; s++) {
+                        int sr = e * t + s;
+                        int fed = -1;
+                        for (int j = 0; j < width; j++) {
+                            if (b.labelsIn()[sr * width + j] != 0) {
+                                fed = j;
+                            }
+                        }
+                        if (fed < 0) {
+                            continue;
+                        }
+                        double d = 0;
+                        for (int k = 0; k < size; k++) {
+                            double diff = b.images()[qr * size + k] - b.images()[sr * size + k];
+                            d += diff * diff;
+                        }
+                        if (d < best) {
+                            best = d;
+                            label = fed;
+                        }
+                    }
+                    right += label == b.targets()[qr] ? 1 : 0;
+                }
+                perEpisode[first + e] = n == 0 ? 0 : right / (double) n;
+            }
+        }
+        return io.srwmspark.workers.report.Accuracy.of(perEpisode);
+    }
 }

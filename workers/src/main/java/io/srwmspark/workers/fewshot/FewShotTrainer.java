@@ -72,10 +72,45 @@ public final class FewShotTrainer {
      */
     public static Outcome train(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, ClassImages valSplit,
             Path runDir, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
+        return train(cfg, model, local(cfg, model, trainSplit), valSplit, runDir, resume, meta, progress);
+    }
+
+    /** Where a step's gradient comes from: this JVM, or shards of the step's episodes on Spark executors. */
+    public interface StepGradients {
+        /** The gradient sum of step {@code step}'s global batch at {@code params} (1, P). */
+        GradientSum compute(long step, INDArray params);
+    }
+
+    /** The global batch of step s on this machine: episodes s B .. s B + B - 1 in one pass. */
+    public static StepGradients local(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit) {
+        return (step, params) -> shard(cfg, model, trainSplit, step, params, 0, cfg.train().batch());
+    }
+
+    /**
+     * The part of step {@code step} made of its episodes {@code from .. to - 1} (0 &lt;= from &lt;= to &lt;= B): what
+     * one data-parallel shard computes. Shards of a partition of [0, B) sum to {@link #local}'s gradient.
+     */
+    public static GradientSum shard(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step,
+            INDArray params, int from, int to) {
+        FewShotConfig.Train t = cfg.train();
+        EpisodeSampler sampler = curriculum(cfg, trainSplit, step, model.ways());
+        double normalizer = t.batch() * (double) scoredPerEpisode(cfg);
+        return new GradientSum(Math.toIntExact(model.layout().size())).add(model, params, sampler,
+                step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step, from));
+    }
+
+    /** Scored steps per training episode: Q (synchronous) or T (delayed). */
+    static int scoredPerEpisode(FewShotConfig cfg) {
+        EpisodeSpec e = cfg.episode();
+        return e.setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS ? e.queries() : e.length();
+    }
+
+    /** Trains with the step gradients of {@code gradients} (this JVM, or Spark). */
+    public static Outcome train(FewShotConfig cfg, FewShotModel model, StepGradients gradients, ClassImages valSplit,
+            Path runDir, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
         FewShotConfig.Train t = cfg.train();
         long seed = t.seed();
         Files.createDirectories(runDir);
-        EpisodeSampler trainer = new EpisodeSampler(trainSplit, cfg.episode(), Seeds.derive(seed, STREAM_TRAIN_EPISODES));
         EpisodeSampler validator = new EpisodeSampler(valSplit, evalSpec(cfg.episode()),
                 Seeds.derive(seed, STREAM_VAL_EPISODES));
         int size = Math.toIntExact(model.layout().size());
@@ -104,7 +139,6 @@ public final class FewShotTrainer {
         INDArray params = Nd4j.create(Nd4j.createBuffer(p.clone()), new long[] {1, size});
         float[] best = bestVal > Double.NEGATIVE_INFINITY && Files.exists(runDir.resolve("best.ckpt"))
                 ? readCheckpoint(runDir.resolve("best.ckpt")).params() : p.clone();
-        double normalizer = t.batch() * (double) trainer.batch(0, 1).scoredCount();   // global scored steps
         Path metrics = runDir.resolve("metrics.csv");
         boolean fresh = !Files.exists(metrics) || resume == null;
         long t0 = System.nanoTime();
@@ -126,16 +160,12 @@ public final class FewShotTrainer {
                 if (elapsed >= deadline) {
                     break;
                 }
-                EpisodeBatch batch = curriculum(cfg, trainSplit, step, model.ways()).batch(step * t.batch(),
-                        t.batch());
-                INDArray grad = model.layout().zeros(DataType.FLOAT);
-                FewShotModel.Result r = model.run(params, batch, normalizer, Seeds.derive(seed, STREAM_STEP, step),
-                        grad);
-                adam.apply(p, grad.data().asFloat());
+                GradientSum g = gradients.compute(step, params);
+                adam.apply(p, g.gradient());
                 params.data().asNioFloat().put(0, p);
                 step++;
-                lossAcc += r.lossSum() / Math.max(1, r.scored());
-                accAcc += r.correct() / (double) Math.max(1, r.scored());
+                lossAcc += g.meanLoss();
+                accAcc += g.accuracy();
                 window++;
                 boolean validate = step % t.valEvery() == 0 || step == t.steps();
                 double secs = (System.nanoTime() - t0) / 1e9;

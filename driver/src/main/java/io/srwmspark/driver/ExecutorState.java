@@ -1,0 +1,57 @@
+package io.srwmspark.driver;
+
+import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.fewshot.ImageSetClasses;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What an executor JVM keeps between tasks: per run configuration, the loaded training split and the built
+ * model. The dataset is read once per JVM (from any Hadoop FileSystem URI), not once per task.
+ */
+final class ExecutorState {
+
+    private static final ConcurrentMap<String, ExecutorState> STATES = new ConcurrentHashMap<>();
+
+    private final FewShotConfig cfg;
+    private final FewShotModel model;
+    private final ImageSetClasses train;
+
+    private ExecutorState(String configText) {
+        this.cfg = FewShotConfig.from(Conf.parse(configText, "run configuration"));
+        if (cfg.data().path().isEmpty()) {
+            throw new IllegalArgumentException("executors need data.path set (the driver resolves it before it "
+                    + "ships the configuration)");
+        }
+        try {
+            FewShotData data = FewShotData.load(cfg.data(), Path.of(".srwm", "data"), msg -> { });
+            this.train = new ImageSetClasses(data.train());
+            this.model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
+                    data.train().width());
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot load " + cfg.data().path() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The state of the run with this effective configuration, built on first use in this JVM. */
+    static ExecutorState of(String configText) {
+        return STATES.computeIfAbsent(configText, ExecutorState::new);
+    }
+
+    /** Episodes [from, to) of step {@code step} at parameters {@code params}. */
+    GradientSum shard(long step, float[] params, int from, int to) {
+        INDArray p = Nd4j.create(Nd4j.createBuffer(params), new long[] {1, params.length});
+        return FewShotTrainer.shard(cfg, model, train, step, p, from, to);
+    }
+}

@@ -1,0 +1,132 @@
+package io.srwmspark.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.data.SyntheticGlyphs;
+import io.srwmspark.workers.fewshot.Adam;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.rng.Seeds;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Synchronous data parallelism is exact: 1, 2 and 3 shards give the single-machine trainer's parameters. */
+class SparkStepGradientsTest {
+
+    @TempDir
+    static Path tmp;
+
+    static JavaSparkContext sc;
+    static String configText;
+    static FewShotConfig cfg;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Path data = tmp.resolve("glyphs");
+        new SyntheticGlyphs(3).write(data, 40, 6, 0.8, 2);
+        Conf conf = Conf.parse(String.join("\n", "data.path = " + data, "data.split = 24,8,8", "data.image-size = 16",
+                "episode.queries = 2", "model.channels = 4", "model.width = 8", "model.heads = 2", "model.layers = 1",
+                "model.ff-multiplier = 2", "train.batch = 6", "train.seed = 5", "train.aux-proto = 0.5"), "test");
+        cfg = FewShotConfig.from(conf);
+        configText = conf.effective();
+        sc = new JavaSparkContext(SparkSetup.conf(new SparkConf(false).set("spark.ui.enabled", "false"),
+                "srwm-exactness", "local[2]"));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (sc != null) {
+            sc.close();
+        }
+    }
+
+    /** Ten Adam steps with the given step gradients; returns the parameters. */
+    static float[] train(FewShotModel model, FewShotTrainer.StepGradients grads) {
+        INDArray params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT));
+        float[] p = params.data().asFloat();
+        Adam adam = new Adam(cfg.train().adam(), p.length);
+        for (long step = 0; step < 10; step++) {
+            GradientSum g = grads.compute(step, params);
+            assertEquals(cfg.train().batch(), g.episodes());
+            adam.apply(p, g.gradient());
+            params = Nd4j.create(Nd4j.createBuffer(p.clone()), new long[] {1, p.length});
+        }
+        return p;
+    }
+
+    @Test
+    void oneTwoAndThreeShardsEqualTheSingleMachineTrainer() throws Exception {
+        FewShotData data = FewShotData.load(cfg.data(), tmp.resolve("cache"), msg -> { });
+        FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
+        float[] local = train(model, FewShotTrainer.local(cfg, model, new ImageSetClasses(data.train())));
+        for (int partitions : List.of(1, 2, 3)) {
+            float[] spark = train(model, new SparkStepGradients(sc, configText, cfg.train().batch(), partitions,
+                    local.length, "exactness"));
+            double max = 0;
+            double diff = 0;
+            for (int i = 0; i < local.length; i++) {
+                max = Math.max(max, Math.abs(local[i]));
+                diff = Math.max(diff, Math.abs(local[i] - spark[i]));
+            }
+            assertTrue(diff / max <= 1e-5, partitions + " partitions: relative difference " + diff / max);
+        }
+    }
+
+    @Test
+    void localShardsSumToTheWholeBatch() throws Exception {
+        FewShotData data = FewShotData.load(cfg.data(), tmp.resolve("cache"), msg -> { });
+        FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
+        ImageSetClasses train = new ImageSetClasses(data.train());
+        INDArray params = model.init(DataType.FLOAT, 3);
+        float[] whole = FewShotTrainer.shard(cfg, model, train, 0, params, 0, 6).gradient();
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.Future<GradientSum> a = two.submit(
+                () -> FewShotTrainer.shard(cfg, model, train, 0, params, 0, 3));
+        java.util.concurrent.Future<GradientSum> b = two.submit(
+                () -> FewShotTrainer.shard(cfg, model, train, 0, params, 3, 6));
+        float[] parts = a.get().merge(b.get()).gradient();
+        two.shutdown();
+        double max = 0;
+        double diff = 0;
+        int worst = -1;
+        for (int i = 0; i < whole.length; i++) {
+            max = Math.max(max, Math.abs(whole[i]));
+            if (Math.abs(whole[i] - parts[i]) > diff) {
+                diff = Math.abs(whole[i] - parts[i]);
+                worst = i;
+            }
+        }
+        String name = "?";
+        for (var e : model.layout().entries()) {
+            if (worst >= e.offset() && worst < e.offset() + e.length()) {
+                name = e.name();
+            }
+        }
+        assertTrue(diff / max <= 1e-5, "relative difference " + diff / max + " at " + name);
+    }
+
+    @Test
+    void shardsCoverTheBatchContiguously() {
+        List<int[]> s = SparkStepGradients.shards(7, 3);
+        assertEquals(0, s.get(0)[0]);
+        assertEquals(s.get(0)[1], s.get(1)[0]);
+        assertEquals(s.get(1)[1], s.get(2)[0]);
+        assertEquals(7, s.get(2)[1]);
+    }
+}

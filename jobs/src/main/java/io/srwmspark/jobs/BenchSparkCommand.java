@@ -1,0 +1,121 @@
+package io.srwmspark.jobs;
+
+import io.srwmspark.driver.SparkSetup;
+import io.srwmspark.driver.SparkStepGradients;
+import io.srwmspark.workers.bench.Timing;
+import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.rng.Seeds;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./srwm bench spark}: data-parallel steps on Spark local[1] and local[2]. */
+@Command(name = "spark", mixinStandardHelpOptions = true,
+        description = {"Times synchronous data-parallel training steps on Spark local[1] (1 partition) and local[2]",
+            "(2 partitions): steps/s, the scaling efficiency E(2) = thr(2) / (2 thr(1)), and the share of the step",
+            "spent outside executor compute (broadcast, scheduling, aggregation)."})
+final class BenchSparkCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", defaultValue = "fewshot-synth-demo.conf", paramLabel = "FILE",
+            description = "configuration (default: ${DEFAULT-VALUE})")
+    String config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a configuration key (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "untimed steps")
+    int warmup;
+
+    @Option(names = "--steps", defaultValue = "15", paramLabel = "N", description = "timed steps")
+    int steps;
+
+    @Option(names = "--json", description = "one JSON object")
+    boolean json;
+
+    /** Median step ms and the mean share of the step outside the slowest shard's compute. */
+    record Row(int threads, double stepMs, double overhead, double computeMs) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Conf conf = RunFiles.config(config).with(sets);
+        FewShotConfig cfg = FewShotConfig.from(conf);
+        PrintWriter err = spec.commandLine().getErr();
+        FewShotData data = FewShotData.load(cfg.data(), RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
+        Conf withPath = conf.with(List.of("data.path=" + data.root()));
+        FewShotConfig.from(withPath);
+        String shipped = withPath.effective();
+        FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
+                data.train().width());
+        List<Row> rows = new ArrayList<>();
+        for (int threads : new int[] {1, 2}) {
+            rows.add(measure(cfg, shipped, model, threads));
+        }
+        Row one = rows.get(0);
+        Row two = rows.get(1);
+        double efficiency = (1000 / two.stepMs()) / (2 * (1000 / one.stepMs()));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(String.format(Locale.ROOT, "{\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,\"efficiency_2\":%.3f,"
+                    + "\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f}", 1000 / one.stepMs(),
+                    1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs()));
+        } else {
+            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps after %d warm-up steps%n", config,
+                    cfg.train().batch(), steps, warmup);
+            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %16s%n", "master", "step ms", "steps/s",
+                    "shard ms (max)", "outside compute");
+            for (Row r : rows) {
+                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %15.1f%%%n", "local[" + r.threads() + "]",
+                        r.stepMs(), 1000 / r.stepMs(), r.computeMs(), 100 * r.overhead());
+            }
+            out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private Row measure(FewShotConfig cfg, String shipped, FewShotModel model, int threads) {
+        SparkConf base = new SparkConf().set("spark.ui.enabled", "false");
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm bench spark", "local[" + threads
+                + "]"))) {
+            int size = Math.toIntExact(model.layout().size());
+            SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), threads, size,
+                    "bench local[" + threads + "]");
+            INDArray params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(),
+                    FewShotTrainer.STREAM_INIT));
+            double[] ms = new double[steps];
+            double overhead = 0;
+            double compute = 0;
+            for (int s = 0; s < warmup + steps; s++) {
+                long t0 = System.nanoTime();
+                GradientSum g = grads.compute(s, params);
+                long took = System.nanoTime() - t0;
+                if (s >= warmup) {
+                    ms[s - warmup] = took / 1e6;
+                    overhead += 1 - g.maxShardNanos() / (double) took;
+                    compute += g.maxShardNanos() / 1e6;
+                }
+            }
+            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.srwmspark.jobs;
+
+import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotModel;
+import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.ParamSet;
+import io.srwmspark.workers.io.Npy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./srwm model export-params}: all trainable parameters as one flat float32 array. */
+@Command(name = "export-params", mixinStandardHelpOptions = true,
+        description = {"Writes every trainable parameter of a checkpoint as one flat float32 .npy array, in the",
+            "model's parameter order (docs/fewshot.md), and FILE.layout.tsv beside it: name, shape, offset, length."})
+final class ModelExportParamsCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "RUN_DIR_OR_FILE",
+            description = "a run folder (its best.ckpt) or a checkpoint file")
+    Path model;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "output file")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        Checkpoint c = RunFiles.read(model);
+        INDArray flat = Nd4j.create(Nd4j.createBuffer(c.params()), new long[] {c.params().length});
+        Npy.write(flat, out);
+        StringBuilder tsv = new StringBuilder("name\tshape\toffset\tlength\n");
+        try {
+            FewShotConfig cfg = FewShotConfig.from(RunFiles.configOf(c, model));
+            String shape = c.meta("input.shape");
+            if (shape == null) {
+                throw new IllegalArgumentException("the checkpoint does not record its input shape");
+            }
+            int[] chw = Arrays.stream(shape.split(",")).mapToInt(Integer::parseInt).toArray();
+            FewShotModel m = FewShotSetup.model(cfg, chw[0], chw[1], chw[2]);
+            if (m.layout().size() == c.params().length) {
+                for (ParamSet.Entry e : m.layout().entries()) {
+                    tsv.append(e.name()).append('\t').append(Arrays.toString(e.shape())).append('\t')
+                            .append(e.offset()).append('\t').append(e.length()).append('\n');
+                }
+            }
+        } catch (IllegalArgumentException ex) {
+            tsv.append("# layout unavailable: ").append(ex.getMessage()).append('\n');
+        }
+        Path layout = out.resolveSibling(out.getFileName() + ".layout.tsv");
+        Files.writeString(layout, tsv.toString(), StandardCharsets.UTF_8);
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf("wrote %d parameters (step %d) to %s and their layout to %s%n", c.params().length, c.step(), out,
+                layout);
+        w.flush();
+        return 0;
+    }
+}

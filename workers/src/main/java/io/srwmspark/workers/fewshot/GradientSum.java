@@ -1,0 +1,149 @@
+package io.srwmspark.workers.fewshot;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The per-shard part of one synchronous data-parallel step, as an aggregator (after Spark MLlib's loss
+ * aggregators): {@link #add} accumulates the gradient of the global mean loss over a range of global episodes,
+ * {@link #merge} adds another shard's sums. The gradient is already divided by the global number of scored
+ * steps, so the merged sum over all shards is exactly the gradient the single-machine trainer takes.
+ *
+ * <pre>
+ *   g = (1 / n) sum_{episodes e of the step} sum_{scored t of e} dCE(e, t) / d theta      n = B x scored per episode
+ * </pre>
+ */
+public final class GradientSum implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private float[] grad;
+    private double lossSum;
+    private double auxLossSum;
+    private long correct;
+    private long scored;
+    private long episodes;
+    private long computeNanos;
+    private long maxShardNanos;
+
+    /** An empty aggregator for {@code size} parameters: the identity of {@link #merge}. */
+    public GradientSum(int size) {
+        this.grad = new float[size];
+    }
+
+    /**
+     * Adds episodes {@code first .. first + count - 1} of {@code sampler}.
+     *
+     * @param normalizer the global number of scored steps of the step (B x scored steps per episode)
+     * @param seed       the step's seed
+     */
+    public GradientSum add(FewShotModel model, INDArray params, EpisodeSampler sampler, long first, int count,
+            double normalizer, long seed) {
+        if (count == 0) {
+            return this;
+        }
+        long t0 = System.nanoTime();
+        EpisodeBatch batch = sampler.batch(first, count);
+        INDArray g = model.layout().zeros(DataType.FLOAT);
+        FewShotModel.Result r = model.run(params, batch, normalizer, seed, g);
+        float[] shard = g.data().asFloat();
+        if (shard.length != grad.length) {
+            throw new IllegalArgumentException("model has " + shard.length + " parameters, aggregator " + grad.length);
+        }
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] += shard[i];
+        }
+        lossSum += r.lossSum();
+        auxLossSum += r.auxLossSum();
+        correct += r.correct();
+        scored += r.scored();
+        episodes += count;
+        long took = System.nanoTime() - t0;
+        computeNanos += took;
+        maxShardNanos = Math.max(maxShardNanos, took);
+        return this;
+    }
+
+    /** Adds {@code other} into this aggregator and returns this. */
+    public GradientSum merge(GradientSum other) {
+        if (other.grad.length != grad.length) {
+            throw new IllegalArgumentException("cannot merge aggregators of " + grad.length + " and "
+                    + other.grad.length + " parameters");
+        }
+        if (other.episodes == 0) {
+            return this;
+        }
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] += other.grad[i];
+        }
+        lossSum += other.lossSum;
+        auxLossSum += other.auxLossSum;
+        correct += other.correct;
+        scored += other.scored;
+        episodes += other.episodes;
+        computeNanos += other.computeNanos;
+        maxShardNanos = Math.max(maxShardNanos, other.maxShardNanos);
+        return this;
+    }
+
+    /** Time spent computing the shards, summed (their total work). */
+    public long computeNanos() {
+        return computeNanos;
+    }
+
+    /** The slowest shard's compute time: the part of a step no parallelism can hide. */
+    public long maxShardNanos() {
+        return maxShardNanos;
+    }
+
+    public boolean isEmpty() {
+        return episodes == 0;
+    }
+
+    /** The summed gradient (a copy). */
+    public float[] gradient() {
+        return grad.clone();
+    }
+
+    public long episodes() {
+        return episodes;
+    }
+
+    public long scored() {
+        return scored;
+    }
+
+    /** Mean cross-entropy over the scored steps added; refuses an empty aggregator. */
+    public double meanLoss() {
+        requireNonEmpty();
+        return lossSum / scored;
+    }
+
+    /** Accuracy over the scored steps added; refuses an empty aggregator. */
+    public double accuracy() {
+        requireNonEmpty();
+        return correct / (double) scored;
+    }
+
+    private void requireNonEmpty() {
+        if (scored == 0) {
+            throw new IllegalStateException("an empty gradient aggregator has no loss or accuracy");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GradientSum[" + episodes + " episodes, " + scored + " scored, |g|_1 = "
+                + Arrays.stream(toDoubles(grad)).map(Math::abs).sum() + "]";
+    }
+
+    private static double[] toDoubles(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+}
