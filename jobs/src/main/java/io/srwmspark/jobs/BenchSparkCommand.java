@@ -28,8 +28,8 @@ import picocli.CommandLine.Option;
 /** {@code ./srwm bench spark}: data-parallel steps on Spark local[1] and local[2]. */
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = {"Times synchronous data-parallel training steps on Spark local[1] (1 partition) and local[2]",
-            "(2 partitions): steps/s, the scaling efficiency E(2) = thr(2) / (2 thr(1)), and the share of the step",
-            "spent outside executor compute (broadcast, scheduling, aggregation)."})
+            "(2 partitions), each in a fresh JVM whose kernels use that many threads: steps/s, the scaling",
+            "efficiency E(2) = thr(2) / (2 thr(1)), and the share of the step spent outside executor compute."})
 final class BenchSparkCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -51,6 +51,10 @@ final class BenchSparkCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object")
     boolean json;
 
+    @Option(names = "--only", paramLabel = "N", hidden = true,
+            description = "measure local[N] in this JVM and print one JSON row (used by the forked runs)")
+    Integer only;
+
     /** Median step ms and the mean share of the step outside the slowest shard's compute. */
     record Row(int threads, double stepMs, double overhead, double computeMs) {
     }
@@ -66,9 +70,17 @@ final class BenchSparkCommand implements Callable<Integer> {
         String shipped = withPath.effective();
         FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                 data.train().width());
+        if (only != null) {
+            Row r = measure(cfg, shipped, model, only);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
+                    + "\"compute_ms\":%.3f}", r.threads(), r.stepMs(), r.overhead(), r.computeMs()));
+            out.flush();
+            return 0;
+        }
         List<Row> rows = new ArrayList<>();
         for (int threads : new int[] {1, 2}) {
-            rows.add(measure(cfg, shipped, model, threads));
+            rows.add(forked(threads));
         }
         Row one = rows.get(0);
         Row two = rows.get(1);
@@ -91,6 +103,46 @@ final class BenchSparkCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * local[N] in a fresh JVM whose CPU kernels and ND4J use N threads, so that local[1] really uses one core
+     * and local[2] two (in one JVM the kernels of a task already spread over every core).
+     */
+    private Row forked(int threads) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-Dsrwm.cpu.threads")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Dsrwm.cpu.threads=" + threads);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench", "spark",
+                "--config", config, "--warmup", Integer.toString(warmup), "--steps", Integer.toString(steps),
+                "--only", Integer.toString(threads)));
+        for (String s : sets) {
+            cmd.addAll(List.of("--set", s));
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        Process p = pb.start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            int code = p.waitFor();
+            String line = text.lines().filter(l -> l.startsWith("{")).findFirst().orElse(null);
+            if (code != 0 || line == null) {
+                throw new IllegalStateException("forked bench of local[" + threads + "] failed (exit " + code + "): "
+                        + text);
+            }
+            org.nd4j.shade.jackson.databind.JsonNode n = new org.nd4j.shade.jackson.databind.ObjectMapper()
+                    .readTree(line);
+            return new Row(threads, n.get("step_ms").asDouble(), n.get("overhead").asDouble(),
+                    n.get("compute_ms").asDouble());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the forked bench", ex);
+        }
     }
 
     private Row measure(FewShotConfig cfg, String shipped, FewShotModel model, int threads) {
