@@ -7,7 +7,7 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
-import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.fewshot.ClassImages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -26,17 +26,17 @@ final class ExecutorState {
 
     private final FewShotConfig cfg;
     private final FewShotModel model;
-    private final ImageSetClasses train;
+    private final ClassImages train;
 
     private ExecutorState(String configText) {
         this.cfg = FewShotConfig.from(Conf.parse(configText, "run configuration"));
-        if (cfg.data().path().isEmpty()) {
-            throw new IllegalArgumentException("executors need data.path set (the driver resolves it before it "
-                    + "ships the configuration)");
+        if (cfg.data().path().isEmpty() || cfg.multiTask().enabled() && cfg.multiTask().data().path().isEmpty()) {
+            throw new IllegalArgumentException("executors need data.path (and multitask.data.path) set (the driver "
+                    + "resolves them before it ships the configuration)");
         }
         try {
-            FewShotData data = FewShotData.load(cfg.data(), Path.of(".srwm", "data"), msg -> { });
-            this.train = new ImageSetClasses(data.train());
+            FewShotData data = FewShotData.load(cfg, Path.of(".srwm", "data"), msg -> { });
+            this.train = data.classes("train");
             this.model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                     data.train().width());
         } catch (IOException ex) {

@@ -72,7 +72,7 @@ class SparkStepGradientsTest {
 
     @Test
     void oneTwoAndThreeShardsEqualTheSingleMachineTrainer() throws Exception {
-        FewShotData data = FewShotData.load(cfg.data(), tmp.resolve("cache"), msg -> { });
+        FewShotData data = FewShotData.load(cfg, tmp.resolve("cache"), msg -> { });
         FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
         float[] local = train(model, FewShotTrainer.local(cfg, model, new ImageSetClasses(data.train())));
         for (int partitions : List.of(1, 2, 3)) {
@@ -90,7 +90,7 @@ class SparkStepGradientsTest {
 
     @Test
     void localShardsSumToTheWholeBatch() throws Exception {
-        FewShotData data = FewShotData.load(cfg.data(), tmp.resolve("cache"), msg -> { });
+        FewShotData data = FewShotData.load(cfg, tmp.resolve("cache"), msg -> { });
         FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
         ImageSetClasses train = new ImageSetClasses(data.train());
         INDArray params = model.init(DataType.FLOAT, 3);

@@ -64,7 +64,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         Conf conf = RunFiles.config(config).with(sets);
         FewShotConfig cfg = FewShotConfig.from(conf);
         PrintWriter err = spec.commandLine().getErr();
-        FewShotData data = FewShotData.load(cfg.data(), RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
+        FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
         Conf withPath = conf.with(List.of("data.path=" + data.root()));
         FewShotConfig.from(withPath);
         String shipped = withPath.effective();

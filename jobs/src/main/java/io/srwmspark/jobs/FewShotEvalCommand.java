@@ -2,6 +2,7 @@ package io.srwmspark.jobs;
 
 import io.srwmspark.workers.data.ClassList;
 import io.srwmspark.workers.data.ClassSplits;
+import io.srwmspark.workers.data.DataStore;
 import io.srwmspark.workers.data.Datasets;
 import io.srwmspark.workers.data.ImageClass;
 import io.srwmspark.workers.data.ImageSet;
@@ -9,7 +10,9 @@ import io.srwmspark.workers.data.LoadOptions;
 import io.srwmspark.workers.data.Layout;
 import io.srwmspark.workers.data.SplitOptions;
 import io.srwmspark.workers.fewshot.Checkpoint;
-import io.srwmspark.workers.fewshot.EpisodeSampler;
+import io.srwmspark.workers.fewshot.ClassImages;
+import io.srwmspark.workers.fewshot.EpisodeSource;
+import io.srwmspark.workers.fewshot.Episodes;
 import io.srwmspark.workers.fewshot.EpisodeSpec;
 import io.srwmspark.workers.fewshot.Evaluator;
 import io.srwmspark.workers.fewshot.FewShotConfig;
@@ -18,6 +21,7 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.fewshot.TaskPair;
 import io.srwmspark.workers.report.Accuracy;
 import io.srwmspark.workers.rng.Seeds;
 import java.io.IOException;
@@ -49,6 +53,10 @@ final class FewShotEvalCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR", description = "dataset folder or URI (default: the model's own)")
     String data;
+
+    @Option(names = "--second-data", paramLabel = "DIR", description = "the second dataset of a sequential"
+            + " multi-task model (default: the model's own)")
+    String secondData;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "NAME",
             description = "train, val, test or all (default: ${DEFAULT-VALUE})")
@@ -92,7 +100,13 @@ final class FewShotEvalCommand implements Callable<Integer> {
                     + "-way episodes (its output layer has " + cfg.episode().ways() + " classes)");
         }
         PrintWriter err = spec.commandLine().getErr();
-        ImageSet set = load(cfg, err);
+        ImageSet set = load(cfg.data(), data, err);
+        ClassImages classes = new ImageSetClasses(set);
+        if (cfg.multiTask().enabled()) {
+            classes = new TaskPair(classes, new ImageSetClasses(load(cfg.multiTask().data(), secondData, err)));
+        } else if (secondData != null) {
+            throw new IllegalArgumentException("--second-data: " + model + " is not a sequential multi-task model");
+        }
         FewShotModel m = FewShotSetup.model(cfg, set.channels(), set.height(), set.width());
         if (ckpt.params().length != m.layout().size()) {
             throw new IllegalArgumentException(model + " has " + ckpt.params().length + " parameters; its configuration "
@@ -103,11 +117,11 @@ final class FewShotEvalCommand implements Callable<Integer> {
         EpisodeSpec es = new EpisodeSpec(n, k, setting == EpisodeSpec.LabelSetting.SYNCHRONOUS ? 1 : 0, setting);
         long episodeSeed = seed != null ? seed
                 : Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TEST_EPISODES);
-        EpisodeSampler sampler = new EpisodeSampler(new ImageSetClasses(set), es, episodeSeed);
         int perPass = batch != null ? batch : cfg.train().batch();
         if (perPass < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + perPass);
         }
+        EpisodeSource sampler = Episodes.source(cfg, classes, es, episodeSeed, n, perPass);
         Evaluator.Report r = Evaluator.evaluate(m, params, sampler, episodes, perPass);
         Accuracy pixels = null;
         if (baseline != null) {
@@ -118,21 +132,26 @@ final class FewShotEvalCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            StringBuilder shotsJson = new StringBuilder("[");
-            for (int i = 0; i < r.perShot().length; i++) {
-                shotsJson.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", r.perShot()[i]));
-            }
-            shotsJson.append(']');
             String px = pixels == null ? "" : String.format(Locale.ROOT, ",\"pixel_nn_accuracy\":%.6f,"
                     + "\"pixel_nn_ci95\":%.6f", pixels.mean(), pixels.ci95());
+            String tasks = r.perTask().length < 2 ? "" : ",\"task_accuracy\":" + jsonArray(r.perTask())
+                    + ",\"second_per_shot\":" + jsonArray(r.perShot()[1]);
             out.println(String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"ways\":%d,"
-                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s%s}", r.accuracy().mean(),
-                    r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), shotsJson, px));
+                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s%s%s}", r.accuracy().mean(),
+                    r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), jsonArray(r.perShot()[0]),
+                    tasks, px));
         } else {
             out.printf(Locale.ROOT, "%d-way %d-shot, %s split (%d classes): accuracy %s%n", n, k, split,
-                    set.numClasses(), r.accuracy());
-            for (int i = 0; i < r.perShot().length; i++) {
-                out.printf(Locale.ROOT, "  occurrence %d: %.2f%%%n", i + 1, 100 * r.perShot()[i]);
+                    classes.numClasses(), r.accuracy());
+            for (int task = 0; task < r.perTask().length; task++) {
+                if (r.perTask().length > 1) {
+                    out.printf(Locale.ROOT, "  task %d (%s): %.2f%%%n", task + 1, task == 0 ? "data" : "multitask.data",
+                            100 * r.perTask()[task]);
+                }
+                for (int i = 0; i < r.perShot()[task].length; i++) {
+                    out.printf(Locale.ROOT, "  %soccurrence %d: %.2f%%%n", r.perTask().length > 1 ? "  " : "", i + 1,
+                            100 * r.perShot()[task][i]);
+                }
             }
             if (pixels != null) {
                 out.printf(Locale.ROOT, "raw-pixel nearest neighbour on the same episodes: %s%n", pixels);
@@ -142,15 +161,24 @@ final class FewShotEvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ImageSet load(FewShotConfig cfg, PrintWriter err) throws IOException {
-        FewShotConfig.Data d = cfg.data();
-        String root = data != null ? data : FewShotData.resolveRoot(d, RunFiles.dataCache(), msg -> err.println(msg));
-        Layout layout = Datasets.detect(root);
+    private static String jsonArray(double[] values) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) {
+            b.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", values[i]));
+        }
+        return b.append(']').toString();
+    }
+
+    /** The --split classes of one dataset: {@code override}, or the model's own {@code d}. */
+    private ImageSet load(FewShotConfig.Data d, String override, PrintWriter err) throws IOException {
+        String root = override != null ? override
+                : FewShotData.resolveRoot(d, RunFiles.dataCache(), msg -> err.println(msg));
+        Layout layout = override != null ? Datasets.detect(root) : FewShotData.layout(d.format(), root);
         SplitOptions opts = SplitOptions.defaults();
-        if (data == null && !d.split().isEmpty()) {
+        if (override == null && !d.split().isEmpty()) {
             opts = opts.withSizes(FewShotData.parseSizes(d.split()));
         }
-        ClassSplits splits = Datasets.read(root, opts);
+        ClassSplits splits = Datasets.read(DataStore.open(root), layout, opts);
         ClassList classes = switch (split) {
             case "train", "val", "test" -> splits.get(split);
             case "all" -> {
@@ -162,7 +190,7 @@ final class FewShotEvalCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--split must be train, val, test or all, got '" + split
                     + "'");
         };
-        ImageSet set = Datasets.load(classes, root, FewShotData.preprocessing(layout, d.imageSize()),
+        ImageSet set = Datasets.load(classes, root, FewShotData.preprocessing(layout, d.imageSize(), d.channels()),
                 LoadOptions.defaults().withRotations(d.rotations()));
         err.println("srwm: " + set.report().summary());
         err.flush();

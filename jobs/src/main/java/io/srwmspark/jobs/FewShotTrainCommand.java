@@ -4,14 +4,14 @@ import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.Checkpoint;
-import io.srwmspark.workers.fewshot.EpisodeSampler;
+import io.srwmspark.workers.fewshot.EpisodeSource;
+import io.srwmspark.workers.fewshot.Episodes;
 import io.srwmspark.workers.fewshot.Evaluator;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
-import io.srwmspark.workers.fewshot.ImageSetClasses;
 import io.srwmspark.workers.rng.Seeds;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -105,7 +105,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
         FewShotConfig cfg = FewShotConfig.from(conf);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
-        FewShotData data = FewShotData.load(cfg.data(), RunFiles.dataCache(), msg -> {
+        FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> {
             err.println("srwm: " + msg);
             err.flush();
         });
@@ -132,15 +132,14 @@ final class FewShotTrainCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());
         FewShotTrainer.Outcome o;
         if (master == null && System.getProperty("spark.master") == null) {
-            o = FewShotTrainer.train(cfg, model, new ImageSetClasses(data.train()), new ImageSetClasses(data.val()),
-                    runDir, from, meta, bar);
+            o = FewShotTrainer.train(cfg, model, data.classes("train"), data.classes("val"), runDir, from, meta, bar);
         } else {
             o = trainOnSpark(cfg, conf, data, model, runDir, from, meta, bar, err);
         }
         bar.finish();
-        EpisodeSampler test = new EpisodeSampler(new ImageSetClasses(data.test()),
-                FewShotTrainer.evalSpec(cfg.episode()), Seeds.derive(cfg.train().seed(),
-                FewShotTrainer.STREAM_TEST_EPISODES));
+        EpisodeSource test = Episodes.source(cfg, data.classes("test"), FewShotTrainer.evalSpec(cfg.episode()),
+                Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TEST_EPISODES), model.ways(),
+                cfg.train().batch());
         Evaluator.Report r = Evaluator.evaluate(model, o.bestParams(), test, cfg.evalEpisodes(), cfg.train().batch());
         String json = String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"steps\":%d,"
                 + "\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\"}", r.accuracy().mean(),
@@ -159,7 +158,11 @@ final class FewShotTrainCommand implements Callable<Integer> {
             Path runDir, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
             throws IOException {
         // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
-        Conf withPath = conf.with(List.of("data.path=" + data.root()));
+        List<String> paths = new java.util.ArrayList<>(List.of("data.path=" + data.root()));
+        if (data.second() != null) {
+            paths.add("multitask.data.path=" + data.second().root());
+        }
+        Conf withPath = conf.with(paths);
         FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
         String shipped = withPath.effective();
         SparkConf base = new SparkConf();
@@ -169,7 +172,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%n", sc.master(), p);
             SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
                     Math.toIntExact(model.layout().size()), "srwm fewshot " + runDir.getFileName());
-            return FewShotTrainer.train(cfg, model, grads, new ImageSetClasses(data.val()), runDir, from, meta, bar);
+            return FewShotTrainer.train(cfg, model, grads, data.classes("val"), runDir, from, meta, bar);
         }
     }
 

@@ -85,6 +85,27 @@ public record Preprocessing(int channels, int height, int width, boolean invert,
         return new Preprocessing(channels, height, width, inv, mean, std);
     }
 
+    /**
+     * The same with {@code c} channels: grey becomes three equal channels (a single normalization value is
+     * repeated), colour becomes grey by luma (the normalization becomes the mean of the channels' values).
+     */
+    public Preprocessing withChannels(int c) {
+        if (c == channels) {
+            return this;
+        }
+        if (c == 3) {
+            return new Preprocessing(3, height, width, invert, List.of(), List.of()).withNormalization(mean, std);
+        }
+        if (c != 1) {
+            throw new IllegalArgumentException("preprocessing channels must be 1 or 3, got " + c);
+        }
+        List<Double> m = mean.isEmpty() ? List.of() : List.of(mean.stream().mapToDouble(Double::doubleValue)
+                .average().orElseThrow());
+        List<Double> s = std.isEmpty() ? List.of() : List.of(std.stream().mapToDouble(Double::doubleValue)
+                .average().orElseThrow());
+        return new Preprocessing(1, height, width, invert, m, s);
+    }
+
     public Preprocessing withSize(int h, int w) {
         return new Preprocessing(channels, h, w, invert, mean, std);
     }

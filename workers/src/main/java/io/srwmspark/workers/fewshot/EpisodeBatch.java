@@ -6,6 +6,7 @@ package io.srwmspark.workers.fewshot;
  *
  * @param spec      the episode shape
  * @param episodes  B
+ * @param steps     T, steps per episode (the spec's length, or less where episodes are truncated)
  * @param images    (B T, C, H, W) image values
  * @param channels  C
  * @param height    H
@@ -14,12 +15,23 @@ package io.srwmspark.workers.fewshot;
  * @param targets   (B, T) true class of each step, 0..N-1
  * @param scored    (B, T) 1 where the loss and accuracy count the step, else 0
  * @param shot      (B, T) which occurrence of its class the step is (0 = first), for per-shot accuracy
+ * @param task      (B, T) which task the step belongs to (0 unless the sequential multi-task setting)
  */
-public record EpisodeBatch(EpisodeSpec spec, int episodes, float[] images, int channels, int height, int width,
-        float[] labelsIn, int[] targets, float[] scored, int[] shot) {
+public record EpisodeBatch(EpisodeSpec spec, int episodes, int steps, float[] images, int channels, int height,
+        int width, float[] labelsIn, int[] targets, float[] scored, int[] shot, int[] task) {
 
-    public int steps() {
-        return spec.length();
+    public EpisodeBatch {
+        int rows = episodes * steps;
+        if (targets.length != rows || scored.length != rows || shot.length != rows || task.length != rows
+                || images.length != (long) rows * channels * height * width || labelsIn.length % Math.max(1, rows) != 0) {
+            throw new IllegalArgumentException("episode batch arrays do not match " + episodes + " episodes of "
+                    + steps + " steps");
+        }
+    }
+
+    /** Width of the one-hot label inputs. */
+    public int labelWidth() {
+        return episodes * steps == 0 ? 0 : labelsIn.length / (episodes * steps);
     }
 
     /** Number of scored positions in this batch. */

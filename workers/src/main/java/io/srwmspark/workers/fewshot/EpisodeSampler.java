@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * supports) with an all-zero label; only the queries are scored. Delayed setting: the label of step t-1 is
  * fed at step t and every step is scored.
  */
-public final class EpisodeSampler {
+public final class EpisodeSampler implements EpisodeSource {
 
     private final ClassImages data;
     private final EpisodeSpec spec;
@@ -50,11 +50,18 @@ public final class EpisodeSampler {
         this.seed = seed;
     }
 
+    @Override
     public EpisodeSpec spec() {
         return spec;
     }
 
-    /** Episodes {@code first .. first + count - 1} as one batch. */
+    @Override
+    public long scoredIn(long first, int count) {
+        return (long) count * (spec.setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS ? spec.queries()
+                : spec.length());
+    }
+
+    @Override
     public EpisodeBatch batch(long first, int count) {
         int t = spec.length();
         int size = data.imageSize();
@@ -66,8 +73,8 @@ public final class EpisodeSampler {
         for (int b = 0; b < count; b++) {
             fill(first + b, b, images, labels, targets, scored, shot);
         }
-        return new EpisodeBatch(spec, count, images, data.channels(), data.height(), data.width(), labels, targets,
-                scored, shot);
+        return new EpisodeBatch(spec, count, t, images, data.channels(), data.height(), data.width(), labels, targets,
+                scored, shot, new int[count * t]);
     }
 
     private void fill(long episode, int b, float[] images, float[] labels, int[] targets, float[] scored,

@@ -11,10 +11,12 @@ public final class Evaluator {
 
     /**
      * @param accuracy over episodes (each episode's accuracy over its scored steps)
-     * @param perShot  accuracy of the k-th occurrence, k = 0..K-1 (delayed setting; empty otherwise)
+     * @param perShot  per task, accuracy of the k-th occurrence of a class, k = 0..K-1 (delayed setting; empty
+     *                 otherwise): {@code perShot[task][k]}
+     * @param perTask  per task, accuracy over its scored steps (one task unless the sequential multi-task setting)
      * @param loss     mean cross-entropy over scored steps
      */
-    public record Report(Accuracy accuracy, double[] perShot, double loss) {
+    public record Report(Accuracy accuracy, double[][] perShot, double[] perTask, double loss) {
     }
 
     private Evaluator() {
@@ -23,19 +25,22 @@ public final class Evaluator {
     /**
      * Scores {@code episodes} episodes of {@code sampler} (indices 0..episodes-1), {@code batch} at a time.
      */
-    public static Report evaluate(FewShotModel model, INDArray params, EpisodeSampler sampler, int episodes,
+    public static Report evaluate(FewShotModel model, INDArray params, EpisodeSource sampler, int episodes,
             int batch) {
         EpisodeSpec spec = sampler.spec();
-        int t = spec.length();
         double[] perEpisode = new double[episodes];
         int shots = spec.setting() == EpisodeSpec.LabelSetting.DELAYED ? spec.shots() : 0;
-        long[] shotRight = new long[shots];
-        long[] shotCount = new long[shots];
+        int tasks = sampler.tasks();
+        long[][] shotRight = new long[tasks][shots];
+        long[][] shotCount = new long[tasks][shots];
+        long[] taskRight = new long[tasks];
+        long[] taskCount = new long[tasks];
         double loss = 0;
         long scored = 0;
         for (int first = 0; first < episodes; first += batch) {
             int count = Math.min(batch, episodes - first);
             EpisodeBatch b = sampler.batch(first, count);
+            int t = b.steps();
             FewShotModel.Result r = model.run(params, b, 1, 0, null);
             loss += r.lossSum();
             scored += r.scored();
@@ -47,20 +52,28 @@ public final class Evaluator {
                     if (b.scored()[row] != 0) {
                         n++;
                         right += r.correctRows()[row];
+                        int task = b.task()[row];
+                        taskCount[task]++;
+                        taskRight[task] += r.correctRows()[row];
                         if (shots > 0 && b.shot()[row] < shots) {
-                            shotCount[b.shot()[row]]++;
-                            shotRight[b.shot()[row]] += r.correctRows()[row];
+                            shotCount[task][b.shot()[row]]++;
+                            shotRight[task][b.shot()[row]] += r.correctRows()[row];
                         }
                     }
                 }
                 perEpisode[first + e] = n == 0 ? 0 : right / (double) n;
             }
         }
-        double[] perShot = new double[shots];
-        for (int k = 0; k < shots; k++) {
-            perShot[k] = shotCount[k] == 0 ? Double.NaN : shotRight[k] / (double) shotCount[k];
+        double[][] perShot = new double[tasks][shots];
+        double[] perTask = new double[tasks];
+        for (int task = 0; task < tasks; task++) {
+            perTask[task] = taskCount[task] == 0 ? Double.NaN : taskRight[task] / (double) taskCount[task];
+            for (int k = 0; k < shots; k++) {
+                perShot[task][k] = shotCount[task][k] == 0 ? Double.NaN
+                        : shotRight[task][k] / (double) shotCount[task][k];
+            }
         }
-        return new Report(Accuracy.of(perEpisode), perShot, scored == 0 ? Double.NaN : loss / scored);
+        return new Report(Accuracy.of(perEpisode), perShot, perTask, scored == 0 ? Double.NaN : loss / scored);
     }
 
     /**
@@ -68,17 +81,17 @@ public final class Evaluator {
      * image in Euclidean distance over raw pixel values (synchronous episodes; supports are the steps fed
      * with a label). Tells how separable the data is without learning anything.
      */
-    public static io.srwmspark.workers.report.Accuracy pixelNearestNeighbour(EpisodeSampler sampler, int episodes,
+    public static io.srwmspark.workers.report.Accuracy pixelNearestNeighbour(EpisodeSource sampler, int episodes,
             int batch) {
         EpisodeSpec spec = sampler.spec();
         if (spec.setting() != EpisodeSpec.LabelSetting.SYNCHRONOUS) {
             throw new IllegalArgumentException("the pixel nearest-neighbour baseline needs synchronous episodes");
         }
-        int t = spec.length();
         double[] perEpisode = new double[episodes];
         for (int first = 0; first < episodes; first += batch) {
             int count = Math.min(batch, episodes - first);
             EpisodeBatch b = sampler.batch(first, count);
+            int t = b.steps();
             int size = b.channels() * b.height() * b.width();
             int width = b.labelsIn().length / (count * t);
             for (int e = 0; e < count; e++) {

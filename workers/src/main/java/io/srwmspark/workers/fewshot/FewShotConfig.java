@@ -13,8 +13,25 @@ import java.util.Locale;
  * @param model   the network
  * @param train   the optimization
  * @param evalEpisodes test episodes of {@code fewshot eval} and of the final report
+ * @param multiTask    the sequential multi-task setting (off by default)
  */
-public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train train, int evalEpisodes) {
+public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train train, int evalEpisodes,
+        MultiTask multiTask) {
+
+    public FewShotConfig {
+        if (multiTask.enabled() && episode.setting() != EpisodeSpec.LabelSetting.DELAYED) {
+            throw new IllegalArgumentException("multitask.enabled = true needs episode.setting = delayed");
+        }
+        if (multiTask.enabled() && multiTask.maxTrim() >= episode.length()) {
+            throw new IllegalArgumentException("multitask.max-trim = " + multiTask.maxTrim() + " must be less than "
+                    + "the " + episode.length() + " steps of a " + episode.ways() + "-way " + episode.shots()
+                    + "-shot task");
+        }
+        if (multiTask.enabled() && train.curriculum() > 0) {
+            throw new IllegalArgumentException("train.curriculum is for single-task runs; set it to 0 with "
+                    + "multitask.enabled = true");
+        }
+    }
 
     /**
      * @param path         dataset folder or Hadoop URI; empty for the synthetic glyphs (generated on first use)
@@ -23,11 +40,32 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param synthPerClass images per synthetic class
      * @param synthSeed    seed of the synthetic glyphs
      * @param imageSize    side of the square images fed to the backbone
+     * @param channels     1 (grey) or 3 (RGB) channels fed to the backbone; 0 for the layout's own (Omniglot grey,
+     *                     Mini-ImageNet RGB)
      * @param rotations    Omniglot-style 90/180/270 rotations as extra classes
      * @param split        "train,val,test" class counts, or empty for the layout's default split
      */
     public record Data(String path, String format, int synthClasses, int synthPerClass, long synthSeed,
-            int imageSize, boolean rotations, String split) {
+            int imageSize, int channels, boolean rotations, String split) {
+
+        public Data {
+            if (channels != 0 && channels != 1 && channels != 3) {
+                throw new IllegalArgumentException("data.channels must be 0 (the layout's own), 1 or 3, got "
+                        + channels);
+            }
+        }
+    }
+
+    /**
+     * The sequential multi-task setting (paper, section 4.2): each episode is a delayed-label episode of the
+     * first dataset ({@code data.*}) and one of the second ({@code multitask.data.*}) concatenated in time, in a
+     * random order, each truncated at its end by 0..{@code maxTrim} steps.
+     *
+     * @param enabled whether runs use it
+     * @param data    the second dataset (its image size and channels are the first's)
+     * @param maxTrim largest truncation of a task, in steps
+     */
+    public record MultiTask(boolean enabled, Data data, int maxTrim) {
     }
 
     /**
@@ -74,10 +112,12 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
 
     /** Reads every key; fails on keys nobody reads. */
     public static FewShotConfig from(Conf c) {
-        Data data = new Data(c.string("data.path", ""), c.choice("data.format", "auto", "auto", "omniglot",
-                "miniimagenet", "tree"), c.integer("data.synth.classes", 1400, 10, 1_000_000),
-                c.integer("data.synth.per-class", 20, 2, 100_000), c.longValue("data.synth.seed", 1),
-                c.integer("data.image-size", 28, 4, 1024), c.bool("data.rotations", false), c.string("data.split", ""));
+        int imageSize = c.integer("data.image-size", 28, 4, 1024);
+        int channels = c.integer("data.channels", 0, 0, 3);
+        Data data = data(c, "data.", 1, imageSize, channels);
+        boolean multi = c.bool("multitask.enabled", false);
+        MultiTask multiTask = new MultiTask(multi, data(c, "multitask.data.", 2, imageSize, channels),
+                c.integer("multitask.max-trim", 60, 0, 1 << 20));
         EpisodeSpec.LabelSetting setting = EpisodeSpec.LabelSetting.valueOf(
                 c.choice("episode.setting", "synchronous", "synchronous", "delayed").toUpperCase(Locale.ROOT));
         EpisodeSpec ep = new EpisodeSpec(c.integer("episode.ways", 5, 2, 1000), c.integer("episode.shots", 1, 1, 1000),
@@ -99,6 +139,13 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
                 Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         c.rejectUnread();
-        return new FewShotConfig(data, ep, model, train, evalEpisodes);
+        return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask);
+    }
+
+    private static Data data(Conf c, String prefix, long synthSeed, int imageSize, int channels) {
+        return new Data(c.string(prefix + "path", ""), c.choice(prefix + "format", "auto", "auto", "omniglot",
+                "miniimagenet", "tree"), c.integer(prefix + "synth.classes", 1400, 10, 1_000_000),
+                c.integer(prefix + "synth.per-class", 20, 2, 100_000), c.longValue(prefix + "synth.seed", synthSeed),
+                imageSize, channels, c.bool(prefix + "rotations", false), c.string(prefix + "split", ""));
     }
 }

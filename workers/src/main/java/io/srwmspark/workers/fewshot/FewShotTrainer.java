@@ -93,16 +93,10 @@ public final class FewShotTrainer {
     public static GradientSum shard(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step,
             INDArray params, int from, int to) {
         FewShotConfig.Train t = cfg.train();
-        EpisodeSampler sampler = curriculum(cfg, trainSplit, step, model.ways());
-        double normalizer = t.batch() * (double) scoredPerEpisode(cfg);
+        EpisodeSource sampler = curriculum(cfg, trainSplit, step, model.ways());
+        double normalizer = sampler.scoredIn(step * t.batch(), t.batch());
         return new GradientSum(Math.toIntExact(model.layout().size())).add(model, params, sampler,
                 step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step, from));
-    }
-
-    /** Scored steps per training episode: Q (synchronous) or T (delayed). */
-    static int scoredPerEpisode(FewShotConfig cfg) {
-        EpisodeSpec e = cfg.episode();
-        return e.setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS ? e.queries() : e.length();
     }
 
     /** Trains with the step gradients of {@code gradients} (this JVM, or Spark). */
@@ -111,8 +105,8 @@ public final class FewShotTrainer {
         FewShotConfig.Train t = cfg.train();
         long seed = t.seed();
         Files.createDirectories(runDir);
-        EpisodeSampler validator = new EpisodeSampler(valSplit, evalSpec(cfg.episode()),
-                Seeds.derive(seed, STREAM_VAL_EPISODES));
+        EpisodeSource validator = Episodes.source(cfg, valSplit, evalSpec(cfg.episode()),
+                Seeds.derive(seed, STREAM_VAL_EPISODES), model.ways(), t.batch());
         int size = Math.toIntExact(model.layout().size());
         float[] p;
         Adam adam;
@@ -225,12 +219,12 @@ public final class FewShotTrainer {
      * The sampler of step {@code step}: the configured one, or with a curriculum over N
      * ({@code train.curriculum} = S &gt; 0) 2-way episodes first and one way more every S steps up to N.
      */
-    private static EpisodeSampler curriculum(FewShotConfig cfg, ClassImages split, long step, int labelWidth) {
+    private static EpisodeSource curriculum(FewShotConfig cfg, ClassImages split, long step, int labelWidth) {
         EpisodeSpec e = cfg.episode();
         int s = cfg.train().curriculum();
         int ways = s <= 0 ? e.ways() : (int) Math.min(e.ways(), 2 + step / s);
-        return new EpisodeSampler(split, new EpisodeSpec(ways, e.shots(), e.queries(), e.setting()),
-                Seeds.derive(cfg.train().seed(), STREAM_TRAIN_EPISODES), labelWidth);
+        return Episodes.source(cfg, split, new EpisodeSpec(ways, e.shots(), e.queries(), e.setting()),
+                Seeds.derive(cfg.train().seed(), STREAM_TRAIN_EPISODES), labelWidth, cfg.train().batch());
     }
 
     private static String fmt(double v) {

@@ -36,10 +36,10 @@ public final class GradientSum implements Serializable {
     /**
      * Adds episodes {@code first .. first + count - 1} of {@code sampler}.
      *
-     * @param normalizer the global number of scored steps of the step (B x scored steps per episode)
+     * @param normalizer the global number of scored steps of the step
      * @param seed       the step's seed
      */
-    public GradientSum add(FewShotModel model, INDArray params, EpisodeSampler sampler, long first, int count,
+    public GradientSum add(FewShotModel model, INDArray params, EpisodeSource sampler, long first, int count,
             double normalizer, long seed) {
         if (count == 0) {
             return this;

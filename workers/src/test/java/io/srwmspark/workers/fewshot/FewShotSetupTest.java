@@ -19,4 +19,15 @@ class FewShotSetupTest {
         FewShotModel m = FewShotSetup.model(shipped("fewshot-omniglot.conf"), 1, 28, 28);
         assertEquals(1_342_021, m.layout().size());
     }
+
+    /** Every shipped configuration parses (unknown keys and bad values would fail here) and builds its model. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fewshot-omniglot.conf", "fewshot-synth-demo.conf",
+        "fewshot-multitask.conf", "fewshot-multitask-synth.conf"})
+    void shippedConfigurationsAreValid(String name) {
+        FewShotConfig cfg = shipped(name);
+        int c = cfg.data().channels() == 0 ? 1 : cfg.data().channels();
+        FewShotModel m = FewShotSetup.model(cfg, c, cfg.data().imageSize(), cfg.data().imageSize());
+        org.junit.jupiter.api.Assertions.assertTrue(m.layout().size() > 0);
+    }
 }
