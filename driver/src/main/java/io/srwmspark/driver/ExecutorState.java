@@ -7,6 +7,7 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.fewshot.ClassImages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +53,12 @@ final class ExecutorState {
     /** Episodes [from, to) of step {@code step} at parameters {@code params}. */
     GradientSum shard(long step, float[] params, int from, int to) {
         INDArray p = Nd4j.create(Nd4j.createBuffer(params), new long[] {1, params.length});
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task != null && task.cpus() == 1) {
+            // a task owns one core: its kernels run on this thread instead of the shared pool, so concurrent tasks
+            // do not oversubscribe the executor's cores
+            return Parallel.inline(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
+        }
         return FewShotTrainer.shard(cfg, model, train, step, p, from, to);
     }
 }

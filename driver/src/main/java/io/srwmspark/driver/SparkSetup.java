@@ -36,6 +36,9 @@ public final class SparkSetup {
         }
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.task.maxFailures", "2");
+        // a shard's gradient (4 bytes per parameter) comes back in the task's status message, not through a
+        // block fetch (the default direct-result limit is 1 MiB)
+        conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
         for (String key : new String[] {"spark.executor.extraJavaOptions", "spark.driver.extraJavaOptions"}) {
             String current = conf.get(key, "");
             if (!current.contains("jdk.incubator.vector")) {

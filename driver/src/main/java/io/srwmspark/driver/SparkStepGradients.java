@@ -22,6 +22,7 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
     private final int partitions;
     private final int size;
     private final String runName;
+    private volatile FewShotTrainer.StepTiming last;
 
     /**
      * @param configText the run's effective configuration, with {@code data.path} resolved
@@ -54,7 +55,9 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
     @Override
     public GradientSum compute(long step, INDArray params) {
+        long t0 = System.nanoTime();
         Broadcast<float[]> bc = sc.broadcast(params.data().asFloat());
+        long shipped = System.nanoTime() - t0;
         String conf = configText;
         try {
             sc.setJobDescription(runName + " step " + step);
@@ -62,7 +65,14 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
                     .map(r -> ExecutorState.of(conf).shard(step, bc.value(), r[0], r[1]))
                     .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, 2);
         } finally {
+            long t1 = System.nanoTime();
             bc.destroy();
+            last = new FewShotTrainer.StepTiming(shipped + System.nanoTime() - t1);
         }
+    }
+
+    @Override
+    public FewShotTrainer.StepTiming lastTiming() {
+        return last;
     }
 }

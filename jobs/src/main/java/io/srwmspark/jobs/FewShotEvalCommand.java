@@ -48,8 +48,8 @@ final class FewShotEvalCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "RUN_DIR_OR_FILE",
-            description = "a run folder (its best.ckpt) or a checkpoint file")
-    Path model;
+            description = "a run folder (its best checkpoint) or a checkpoint file, local or a Hadoop URI")
+    String model;
 
     @Option(names = "--data", paramLabel = "DIR", description = "dataset folder or URI (default: the model's own)")
     String data;

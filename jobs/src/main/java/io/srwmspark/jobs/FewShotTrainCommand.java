@@ -13,6 +13,8 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.rng.Seeds;
+import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +37,9 @@ import picocli.CommandLine.Option;
 /** {@code ./srwm fewshot train}: trains on one machine. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Trains a few-shot learner. With no arguments: the demo (synthetic glyphs generated on first",
-            "use, conf/fewshot-synth-demo.conf). Writes RUN_DIR/run.conf, metrics.csv, best.ckpt, last.ckpt,",
-            "learning-curve.png and result.json (test accuracy of the best validation checkpoint)."})
+            "use, conf/fewshot-synth-demo.conf). Writes RUN_DIR/run.conf, metrics.csv, step-<N>.ckpt (the last",
+            "train.keep-last), best-<N>.ckpt, learning-curve.png and result.json (test accuracy of the best",
+            "validation checkpoint). RUN_DIR may be a local folder or a Hadoop URI (hdfs://, s3a://, file://)."})
 final class FewShotTrainCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -58,10 +61,11 @@ final class FewShotTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "run seed (train.seed)")
     Long seed;
 
-    @Option(names = "--out", paramLabel = "RUN_DIR", description = "run folder (default: runs/fewshot-<time>)")
-    Path out;
+    @Option(names = "--out", paramLabel = "RUN_DIR", description = "run folder, local or a Hadoop URI"
+            + " (default: runs/fewshot-<time>)")
+    String out;
 
-    @Option(names = "--resume", description = "continue from RUN_DIR/last.ckpt")
+    @Option(names = "--resume", description = "continue from the newest step checkpoint of RUN_DIR that verifies")
     boolean resume;
 
     @Option(names = "--master", paramLabel = "URL", description = {"train data-parallel on Spark: local[N],"
@@ -85,20 +89,22 @@ final class FewShotTrainCommand implements Callable<Integer> {
         if (seed != null) {
             overrides.add("train.seed=" + seed);
         }
-        Path runDir = out != null ? out : Path.of("runs", "fewshot-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        String runDir = out != null ? out : Path.of("runs", "fewshot-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();
         Checkpoint from = null;
         Conf conf;
         if (resume) {
             if (out == null) {
                 throw new IllegalArgumentException("--resume needs --out RUN_DIR of the run to continue");
             }
-            Path last = runDir.resolve(RunFiles.LAST);
-            if (!Files.isRegularFile(last)) {
-                throw new IllegalArgumentException("--resume: " + last + " does not exist");
+            if (!RunStore.isDirectory(runDir)) {
+                throw new IllegalArgumentException("--resume: run folder " + runDir + " does not exist");
             }
-            from = FewShotTrainer.readCheckpoint(last);
-            conf = RunFiles.configOf(from, last).with(overrides);
+            PrintWriter warn = spec.commandLine().getErr();
+            from = new CheckpointFiles(RunStore.open(runDir), 1).latest("step", msg -> warn.println("srwm: --resume "
+                    + "skips " + msg)).orElseThrow(() -> new IllegalArgumentException("--resume: " + runDir
+                    + " holds no step-*.ckpt checkpoint that verifies"));
+            conf = RunFiles.configOf(from, runDir).with(overrides);
         } else {
             conf = RunFiles.config(config).with(overrides);
         }
@@ -115,9 +121,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
         }
         FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                 data.train().width());
-        Files.createDirectories(runDir);
+        RunStore run = RunStore.open(runDir);
         String effective = conf.effective();
-        Files.writeString(runDir.resolve(RunFiles.RUN_CONF), effective, StandardCharsets.UTF_8);
+        run.writeBytes(RunFiles.RUN_CONF, effective.getBytes(StandardCharsets.UTF_8));
         Map<String, String> meta = new HashMap<>();
         meta.put("config", effective);
         meta.put("dataset", data.identity());
@@ -132,9 +138,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());
         FewShotTrainer.Outcome o;
         if (master == null && System.getProperty("spark.master") == null) {
-            o = FewShotTrainer.train(cfg, model, data.classes("train"), data.classes("val"), runDir, from, meta, bar);
+            o = FewShotTrainer.train(cfg, model, data.classes("train"), data.classes("val"), run, from, meta, bar);
         } else {
-            o = trainOnSpark(cfg, conf, data, model, runDir, from, meta, bar, err);
+            o = trainOnSpark(cfg, conf, data, model, run, from, meta, bar, err);
         }
         bar.finish();
         EpisodeSource test = Episodes.source(cfg, data.classes("test"), FewShotTrainer.evalSpec(cfg.episode()),
@@ -145,7 +151,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
                 + "\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\"}", r.accuracy().mean(),
                 r.accuracy().ci95(), r.accuracy().episodes(), o.step(), o.seconds(), o.bestStep(), o.bestVal(),
                 data.identity());
-        Files.writeString(runDir.resolve("result.json"), json + "\n", StandardCharsets.UTF_8);
+        run.writeBytes("result.json", (json + "\n").getBytes(StandardCharsets.UTF_8));
         outw.printf(Locale.ROOT, "trained %d steps in %.1f min; best validation %.2f%% at step %d%n", o.step(),
                 o.seconds() / 60, 100 * o.bestVal(), o.bestStep());
         outw.println("test accuracy: " + r.accuracy() + " (" + cfg.episode().ways() + "-way " + cfg.episode().shots()
@@ -155,7 +161,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
     }
 
     private FewShotTrainer.Outcome trainOnSpark(FewShotConfig cfg, Conf conf, FewShotData data, FewShotModel model,
-            Path runDir, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
+            RunStore run, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
             throws IOException {
         // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
         List<String> paths = new java.util.ArrayList<>(List.of("data.path=" + data.root()));
@@ -166,14 +172,20 @@ final class FewShotTrainCommand implements Callable<Integer> {
         FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
         String shipped = withPath.effective();
         SparkConf base = new SparkConf();
-        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + runDir.getFileName(),
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + runName(run),
                 master))) {
             int p = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
             err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%n", sc.master(), p);
             SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
-                    Math.toIntExact(model.layout().size()), "srwm fewshot " + runDir.getFileName());
-            return FewShotTrainer.train(cfg, model, grads, data.classes("val"), runDir, from, meta, bar);
+                    Math.toIntExact(model.layout().size()), "srwm fewshot " + runName(run));
+            return FewShotTrainer.train(cfg, model, grads, data.classes("val"), run, from, meta, bar);
         }
+    }
+
+    /** The last element of a run folder's location, to name Spark jobs. */
+    static String runName(RunStore run) {
+        String l = run.location().replaceAll("/+$", "");
+        return l.substring(l.lastIndexOf('/') + 1);
     }
 
     /** One status line on stderr, rewritten in place. */
@@ -181,6 +193,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
         private final PrintWriter err;
         private final int batch;
         private String val = "";
+        private FewShotTrainer.StepTimes times;
 
         ProgressBar(PrintWriter err, int batch) {
             this.err = err;
@@ -198,10 +211,20 @@ final class FewShotTrainCommand implements Callable<Integer> {
         }
 
         @Override
+        public void timing(long step, FewShotTrainer.StepTimes t) {
+            times = t;
+        }
+
+        @Override
         public void validation(long step, double accuracy, double ci95, boolean best) {
             val = String.format(Locale.ROOT, " | val %.1f%%%s", 100 * accuracy, best ? " (best)" : "");
             err.printf(Locale.ROOT, "%n  validation at step %d: %.2f%% +- %.2f%%%s%n", step, 100 * accuracy,
                     100 * ci95, best ? ", best so far" : "");
+            if (times != null) {
+                err.printf(Locale.ROOT, "  step time %.1f ms: compute %.1f, broadcast %.1f, aggregation %.1f, "
+                        + "update %.1f (%.0f%% outside compute)%n", times.step(), times.compute(), times.broadcast(),
+                        times.aggregate(), times.update(), 100 * times.overhead());
+            }
             err.flush();
         }
 

@@ -2,7 +2,7 @@ package io.srwmspark.jobs;
 
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.Checkpoint;
-import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.store.CheckpointFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +14,6 @@ final class RunFiles {
 
     /** The configuration a run was made with, as written into its folder. */
     static final String RUN_CONF = "run.conf";
-    static final String BEST = "best.ckpt";
-    static final String LAST = "last.ckpt";
 
     private RunFiles() {
     }
@@ -45,31 +43,16 @@ final class RunFiles {
         return Path.of(home == null || home.isEmpty() ? ".srwm" : home).resolve("data");
     }
 
-    /** The checkpoint of a run folder (its best) or a checkpoint file. */
-    static Path checkpoint(Path runOrFile) {
-        if (Files.isDirectory(runOrFile)) {
-            Path best = runOrFile.resolve(BEST);
-            if (Files.isRegularFile(best)) {
-                return best;
-            }
-            Path last = runOrFile.resolve(LAST);
-            if (Files.isRegularFile(last)) {
-                return last;
-            }
-            throw new IllegalArgumentException(runOrFile + " is a folder without " + BEST + " or " + LAST);
-        }
-        if (!Files.isRegularFile(runOrFile)) {
-            throw new IllegalArgumentException("model " + runOrFile + " does not exist");
-        }
-        return runOrFile;
-    }
-
-    static Checkpoint read(Path runOrFile) throws IOException {
-        return FewShotTrainer.readCheckpoint(checkpoint(runOrFile));
+    /**
+     * The checkpoint of a run folder (its best) or a checkpoint file, local or a URI; checkpoints that fail their
+     * checksum are reported on stderr and passed over.
+     */
+    static Checkpoint read(String runOrFile) throws IOException {
+        return CheckpointFiles.readModel(runOrFile, msg -> System.err.println("srwm: skipped " + msg));
     }
 
     /** The configuration stored in a checkpoint. */
-    static Conf configOf(Checkpoint c, Path where) {
+    static Conf configOf(Checkpoint c, String where) {
         String text = c.meta("config");
         if (text == null) {
             throw new IllegalArgumentException(where + " carries no configuration");

@@ -17,7 +17,25 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    private static final ThreadLocal<Boolean> INLINE = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
     private Parallel() {
+    }
+
+    /**
+     * Runs {@code work} with every loop it starts on this thread run inline, on this thread only: for a caller
+     * that owns one core among several busy ones (a Spark task with {@code spark.task.cpus = 1} next to other
+     * tasks), where handing work to a shared pool would only oversubscribe the cores. Results are unchanged:
+     * they never depend on the number of threads.
+     */
+    public static <T> T inline(java.util.function.Supplier<T> work) {
+        boolean was = INLINE.get();
+        INLINE.set(Boolean.TRUE);
+        try {
+            return work.get();
+        } finally {
+            INLINE.set(was);
+        }
     }
 
     /** One task per index. */
@@ -38,7 +56,7 @@ public final class Parallel {
     }
 
     private static void forRanges(ForkJoinPool pool, int n, int grain, RangeBody body) {
-        if (n <= grain || pool.getParallelism() == 1) {
+        if (n <= grain || pool.getParallelism() == 1 || INLINE.get()) {
             body.run(0, n);
             return;
         }

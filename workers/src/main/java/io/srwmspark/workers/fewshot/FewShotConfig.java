@@ -105,9 +105,10 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param curriculum  S &gt; 0: train on 2-way episodes first and one way more every S steps up to N (0: off)
      * @param auxProto    weight of the auxiliary prototypical loss on the backbone features (0: the paper's
      *                    recipe; training only, evaluation never uses it)
+     * @param keepLast    step checkpoints kept in the run folder (besides the best one)
      */
     public record Train(int batch, int steps, double minutes, long seed, int valEvery, int valEpisodes,
-            Adam.Settings adam, int curriculum, double auxProto) {
+            Adam.Settings adam, int curriculum, double auxProto, int keepLast) {
     }
 
     /** Reads every key; fails on keys nobody reads. */
@@ -136,7 +137,7 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
                 Integer.MAX_VALUE), c.number("train.minutes", 0, 0, 1e7), c.longValue("train.seed", 1),
                 c.integer("train.val-every", 1000, 1, Integer.MAX_VALUE),
                 c.integer("train.val-episodes", 500, 1, 1 << 24), adam, c.integer("train.curriculum", 0, 0,
-                Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6));
+                Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6), c.integer("train.keep-last", 3, 1, 1_000_000));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         c.rejectUnread();
         return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask);

@@ -2,15 +2,13 @@ package io.srwmspark.workers.fewshot;
 
 import io.srwmspark.workers.report.LearningCurve;
 import io.srwmspark.workers.rng.Seeds;
+import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.RunStore;
 import java.awt.Color;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +33,10 @@ public final class FewShotTrainer {
         void step(long step, long total, double loss, double accuracy, double stepsPerSecond, double seconds);
 
         void validation(long step, double accuracy, double ci95, boolean best);
+
+        /** Where the time of the recent steps went. */
+        default void timing(long step, StepTimes times) {
+        }
     }
 
     /**
@@ -71,14 +73,44 @@ public final class FewShotTrainer {
      * @param meta provenance written into every checkpoint (config, dataset, code version)
      */
     public static Outcome train(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, ClassImages valSplit,
-            Path runDir, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
-        return train(cfg, model, local(cfg, model, trainSplit), valSplit, runDir, resume, meta, progress);
+            RunStore run, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
+        return train(cfg, model, local(cfg, model, trainSplit), valSplit, run, resume, meta, progress);
     }
 
     /** Where a step's gradient comes from: this JVM, or shards of the step's episodes on Spark executors. */
     public interface StepGradients {
         /** The gradient sum of step {@code step}'s global batch at {@code params} (1, P). */
         GradientSum compute(long step, INDArray params);
+
+        /** Timing of the last {@link #compute} beyond the shards' own compute time, if known. */
+        default StepTiming lastTiming() {
+            return null;
+        }
+    }
+
+    /**
+     * Where the last step's time went besides the shards' compute.
+     *
+     * @param broadcastNanos shipping the parameters (broadcast and its destruction)
+     */
+    public record StepTiming(long broadcastNanos) {
+    }
+
+    /**
+     * Mean milliseconds per step over a reporting window.
+     *
+     * @param step      the whole step (gradients and update)
+     * @param compute   the slowest shard's gradient computation (episodes, forward, backward)
+     * @param broadcast shipping the parameters to the executors
+     * @param aggregate the rest of the gradient phase: task scheduling, serialization, {@code treeAggregate}
+     * @param update    the optimizer step on the driver
+     */
+    public record StepTimes(double step, double compute, double broadcast, double aggregate, double update) {
+
+        /** Share of the step outside executor compute. */
+        public double overhead() {
+            return step <= 0 ? 0 : 1 - compute / step;
+        }
     }
 
     /** The global batch of step s on this machine: episodes s B .. s B + B - 1 in one pass. */
@@ -101,10 +133,10 @@ public final class FewShotTrainer {
 
     /** Trains with the step gradients of {@code gradients} (this JVM, or Spark). */
     public static Outcome train(FewShotConfig cfg, FewShotModel model, StepGradients gradients, ClassImages valSplit,
-            Path runDir, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
+            RunStore run, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
         FewShotConfig.Train t = cfg.train();
         long seed = t.seed();
-        Files.createDirectories(runDir);
+        CheckpointFiles ckpts = new CheckpointFiles(run, t.keepLast());
         EpisodeSource validator = Episodes.source(cfg, valSplit, evalSpec(cfg.episode()),
                 Seeds.derive(seed, STREAM_VAL_EPISODES), model.ways(), t.batch());
         int size = Math.toIntExact(model.layout().size());
@@ -113,6 +145,7 @@ public final class FewShotTrainer {
         long start;
         double bestVal = Double.NEGATIVE_INFINITY;
         long bestStep = 0;
+        float[] best;
         if (resume != null) {
             if (resume.params().length != size) {
                 throw new IllegalArgumentException("checkpoint has " + resume.params().length
@@ -121,98 +154,152 @@ public final class FewShotTrainer {
             p = resume.params().clone();
             adam = new Adam(t.adam(), resume.adamM(), resume.adamV(), resume.step());
             start = resume.step();
+            best = p.clone();
             if (resume.meta("best.val") != null) {
                 bestVal = Double.parseDouble(resume.meta("best.val"));
                 bestStep = Long.parseLong(resume.meta().getOrDefault("best.step", "0"));
+                if (run.exists(CheckpointFiles.name("best", bestStep))) {
+                    best = ckpts.read(CheckpointFiles.name("best", bestStep)).params();
+                }
             }
         } else {
             p = model.init(DataType.FLOAT, Seeds.derive(seed, STREAM_INIT)).data().asFloat();
             adam = new Adam(t.adam(), size);
             start = 0;
+            best = p.clone();
         }
         INDArray params = Nd4j.create(Nd4j.createBuffer(p.clone()), new long[] {1, size});
-        float[] best = bestVal > Double.NEGATIVE_INFINITY && Files.exists(runDir.resolve("best.ckpt"))
-                ? readCheckpoint(runDir.resolve("best.ckpt")).params() : p.clone();
-        Path metrics = runDir.resolve("metrics.csv");
-        boolean fresh = !Files.exists(metrics) || resume == null;
+        Metrics metrics = new Metrics(run, resume == null ? -1 : start);
         long t0 = System.nanoTime();
         double deadline = t.minutes() > 0 ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
         List<double[]> curve = new ArrayList<>();
         long step = start;
-        try (BufferedWriter csv = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8,
-                fresh ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE} : new StandardOpenOption[] {StandardOpenOption.APPEND})) {
-            if (fresh) {
-                csv.write("step,loss,train_acc,val_acc,val_ci95,wall_s\n");
+        double lossAcc = 0;
+        double accAcc = 0;
+        int window = 0;
+        long[] times = new long[5];                     // step, compute, broadcast, aggregate, update (ns)
+        long windowStart = System.nanoTime();
+        while (step < t.steps()) {
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            if (elapsed >= deadline) {
+                break;
             }
-            double lossAcc = 0;
-            double accAcc = 0;
-            int window = 0;
-            long windowStart = System.nanoTime();
-            while (step < t.steps()) {
-                double elapsed = (System.nanoTime() - t0) / 1e9;
-                if (elapsed >= deadline) {
-                    break;
+            long s0 = System.nanoTime();
+            GradientSum g = gradients.compute(step, params);
+            long s1 = System.nanoTime();
+            adam.apply(p, g.gradient());
+            params.data().asNioFloat().put(0, p);
+            long s2 = System.nanoTime();
+            StepTiming st = gradients.lastTiming();
+            long compute = g.maxShardNanos();
+            long broadcast = st == null ? 0 : st.broadcastNanos();
+            times[0] += s2 - s0;
+            times[1] += compute;
+            times[2] += broadcast;
+            times[3] += Math.max(0, s1 - s0 - compute - broadcast);
+            times[4] += s2 - s1;
+            step++;
+            lossAcc += g.meanLoss();
+            accAcc += g.accuracy();
+            window++;
+            boolean validate = step % t.valEvery() == 0 || step == t.steps();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            boolean report = window >= 10 || validate || secs >= deadline;
+            if (report) {
+                double rate = window / ((System.nanoTime() - windowStart) / 1e9);
+                progress.step(step, t.steps(), lossAcc / window, accAcc / window, rate, secs);
+                progress.timing(step, new StepTimes(times[0] / 1e6 / window, times[1] / 1e6 / window,
+                        times[2] / 1e6 / window, times[3] / 1e6 / window, times[4] / 1e6 / window));
+            }
+            String valCol = "";
+            String ciCol = "";
+            if (validate || secs >= deadline) {
+                Evaluator.Report v = Evaluator.evaluate(model, params, validator, t.valEpisodes(), t.batch());
+                boolean isBest = v.accuracy().mean() > bestVal;
+                if (isBest) {
+                    bestVal = v.accuracy().mean();
+                    bestStep = step;
+                    best = p.clone();
                 }
-                GradientSum g = gradients.compute(step, params);
-                adam.apply(p, g.gradient());
-                params.data().asNioFloat().put(0, p);
-                step++;
-                lossAcc += g.meanLoss();
-                accAcc += g.accuracy();
-                window++;
-                boolean validate = step % t.valEvery() == 0 || step == t.steps();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                if (window >= 10 || validate) {
-                    double rate = window / ((System.nanoTime() - windowStart) / 1e9);
-                    progress.step(step, t.steps(), lossAcc / window, accAcc / window, rate, secs);
-                }
-                String valCol = "";
-                String ciCol = "";
-                if (validate || secs >= deadline) {
-                    Evaluator.Report v = Evaluator.evaluate(model, params, validator, t.valEpisodes(), t.batch());
-                    boolean isBest = v.accuracy().mean() > bestVal;
-                    if (isBest) {
-                        bestVal = v.accuracy().mean();
-                        bestStep = step;
-                        best = p.clone();
-                    }
-                    progress.validation(step, v.accuracy().mean(), v.accuracy().ci95(), isBest);
-                    valCol = fmt(v.accuracy().mean());
-                    ciCol = fmt(v.accuracy().ci95());
-                    curve.add(new double[] {secs / 60, v.accuracy().mean(), accAcc / Math.max(1, window)});
-                    Map<String, String> m = new HashMap<>(meta);
-                    m.put("best.val", Double.toString(bestVal));
-                    m.put("best.step", Long.toString(bestStep));
-                    if (isBest) {
-                        writeCheckpoint(runDir.resolve("best.ckpt"), new Checkpoint(step, p, adam.firstMoment(),
-                                adam.secondMoment(), m));
-                    }
-                    writeCheckpoint(runDir.resolve("last.ckpt"), new Checkpoint(step, p, adam.firstMoment(),
-                            adam.secondMoment(), m));
-                }
-                if (window >= 10 || validate) {
-                    csv.write(step + "," + fmt(lossAcc / window) + "," + fmt(accAcc / window) + "," + valCol + ","
-                            + ciCol + "," + fmt((System.nanoTime() - t0) / 1e9) + "\n");
-                    csv.flush();
-                    lossAcc = 0;
-                    accAcc = 0;
-                    window = 0;
-                    windowStart = System.nanoTime();
-                }
+                progress.validation(step, v.accuracy().mean(), v.accuracy().ci95(), isBest);
+                valCol = fmt(v.accuracy().mean());
+                ciCol = fmt(v.accuracy().ci95());
+                curve.add(new double[] {secs / 60, v.accuracy().mean(), accAcc / Math.max(1, window)});
+                Map<String, String> m = new HashMap<>(meta);
+                m.put("best.val", Double.toString(bestVal));
+                m.put("best.step", Long.toString(bestStep));
+                ckpts.save(new Checkpoint(step, p, adam.firstMoment(), adam.secondMoment(), m), isBest);
+            }
+            if (report) {
+                metrics.add(step + "," + fmt(lossAcc / window) + "," + fmt(accAcc / window) + "," + valCol + ","
+                        + ciCol + "," + fmt((System.nanoTime() - t0) / 1e9) + "," + ms(times[0], window) + ","
+                        + ms(times[1], window) + "," + ms(times[2], window) + "," + ms(times[3], window) + ","
+                        + ms(times[4], window), !valCol.isEmpty());
+                lossAcc = 0;
+                accAcc = 0;
+                window = 0;
+                java.util.Arrays.fill(times, 0);
+                windowStart = System.nanoTime();
             }
         }
+        metrics.flush();
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (!curve.isEmpty()) {
             double[] x = curve.stream().mapToDouble(c -> c[0]).toArray();
-            LearningCurve.write(runDir.resolve("learning-curve.png"), "few-shot training", "minutes", "accuracy",
+            run.writeBytes(CURVE, LearningCurve.png("few-shot training", "minutes", "accuracy",
                     List.of(new LearningCurve.Series("validation", new Color(31, 119, 180), x,
                                     curve.stream().mapToDouble(c -> c[1]).toArray()),
                             new LearningCurve.Series("train (recent steps)", new Color(255, 127, 14), x,
-                                    curve.stream().mapToDouble(c -> c[2]).toArray())));
+                                    curve.stream().mapToDouble(c -> c[2]).toArray()))));
         }
         INDArray bestArr = Nd4j.create(Nd4j.createBuffer(best), new long[] {1, size});
         return new Outcome(step, seconds, bestStep, bestVal, bestArr, params);
+    }
+
+    /** Files of a run folder besides its checkpoints. */
+    public static final String METRICS = "metrics.csv";
+    public static final String CURVE = "learning-curve.png";
+    static final String METRICS_HEADER = "step,loss,train_acc,val_acc,val_ci95,wall_s,step_ms,compute_ms,broadcast_ms,"
+            + "aggregate_ms,update_ms";
+
+    /**
+     * {@code metrics.csv}, kept in memory and rewritten whole (atomically) at every validation and at most every
+     * 30 s otherwise, so it works on file systems without append (S3). A resumed run keeps the rows up to the step
+     * it resumes from.
+     */
+    private static final class Metrics {
+        private final RunStore run;
+        private final StringBuilder rows = new StringBuilder(METRICS_HEADER + "\n");
+        private long lastWrite = System.nanoTime();
+
+        Metrics(RunStore run, long resumeStep) throws IOException {
+            this.run = run;
+            if (resumeStep >= 0 && run.exists(METRICS)) {
+                String[] lines = new String(run.read(METRICS), StandardCharsets.UTF_8).split("\n");
+                for (int i = 1; i < lines.length; i++) {
+                    int comma = lines[i].indexOf(',');
+                    if (comma > 0 && Long.parseLong(lines[i].substring(0, comma)) <= resumeStep) {
+                        rows.append(lines[i]).append('\n');
+                    }
+                }
+            }
+        }
+
+        void add(String row, boolean now) throws IOException {
+            rows.append(row).append('\n');
+            if (now || System.nanoTime() - lastWrite > 30_000_000_000L) {
+                flush();
+            }
+        }
+
+        void flush() throws IOException {
+            run.writeBytes(METRICS, rows.toString().getBytes(StandardCharsets.UTF_8));
+            lastWrite = System.nanoTime();
+        }
+    }
+
+    private static String ms(long nanos, int window) {
+        return String.format(Locale.ROOT, "%.1f", nanos / 1e6 / window);
     }
 
     /**
@@ -231,20 +318,7 @@ public final class FewShotTrainer {
         return String.format(Locale.ROOT, "%.5f", v);
     }
 
-    /** Writes to a temporary file in the same folder, then renames: a reader never sees half a checkpoint. */
-    public static void writeCheckpoint(Path file, Checkpoint c) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            c.write(out);
-        } catch (IOException | RuntimeException ex) {
-            Files.deleteIfExists(tmp);
-            throw ex;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
+    /** Reads and verifies a checkpoint file on the local disk. */
     public static Checkpoint readCheckpoint(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
             return Checkpoint.read(in, file.toString());

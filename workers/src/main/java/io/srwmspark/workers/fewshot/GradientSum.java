@@ -19,6 +19,9 @@ public final class GradientSum implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    private final int size;
+    /** The summed gradient; null until something is added, so an empty aggregator (Spark's zero value, shipped
+     * with every task) serializes to a few bytes. */
     private float[] grad;
     private double lossSum;
     private double auxLossSum;
@@ -30,7 +33,10 @@ public final class GradientSum implements Serializable {
 
     /** An empty aggregator for {@code size} parameters: the identity of {@link #merge}. */
     public GradientSum(int size) {
-        this.grad = new float[size];
+        if (size < 0) {
+            throw new IllegalArgumentException("parameter count must be >= 0, got " + size);
+        }
+        this.size = size;
     }
 
     /**
@@ -49,11 +55,15 @@ public final class GradientSum implements Serializable {
         INDArray g = model.layout().zeros(DataType.FLOAT);
         FewShotModel.Result r = model.run(params, batch, normalizer, seed, g);
         float[] shard = g.data().asFloat();
-        if (shard.length != grad.length) {
-            throw new IllegalArgumentException("model has " + shard.length + " parameters, aggregator " + grad.length);
+        if (shard.length != size) {
+            throw new IllegalArgumentException("model has " + shard.length + " parameters, aggregator " + size);
         }
-        for (int i = 0; i < grad.length; i++) {
-            grad[i] += shard[i];
+        if (grad == null) {
+            grad = shard;
+        } else {
+            for (int i = 0; i < size; i++) {
+                grad[i] += shard[i];
+            }
         }
         lossSum += r.lossSum();
         auxLossSum += r.auxLossSum();
@@ -68,15 +78,19 @@ public final class GradientSum implements Serializable {
 
     /** Adds {@code other} into this aggregator and returns this. */
     public GradientSum merge(GradientSum other) {
-        if (other.grad.length != grad.length) {
-            throw new IllegalArgumentException("cannot merge aggregators of " + grad.length + " and "
-                    + other.grad.length + " parameters");
+        if (other.size != size) {
+            throw new IllegalArgumentException("cannot merge aggregators of " + size + " and " + other.size
+                    + " parameters");
         }
         if (other.episodes == 0) {
             return this;
         }
-        for (int i = 0; i < grad.length; i++) {
-            grad[i] += other.grad[i];
+        if (grad == null) {
+            grad = other.grad.clone();
+        } else {
+            for (int i = 0; i < size; i++) {
+                grad[i] += other.grad[i];
+            }
         }
         lossSum += other.lossSum;
         auxLossSum += other.auxLossSum;
@@ -104,7 +118,7 @@ public final class GradientSum implements Serializable {
 
     /** The summed gradient (a copy). */
     public float[] gradient() {
-        return grad.clone();
+        return grad == null ? new float[size] : grad.clone();
     }
 
     public long episodes() {
@@ -136,7 +150,7 @@ public final class GradientSum implements Serializable {
     @Override
     public String toString() {
         return "GradientSum[" + episodes + " episodes, " + scored + " scored, |g|_1 = "
-                + Arrays.stream(toDoubles(grad)).map(Math::abs).sum() + "]";
+                + Arrays.stream(toDoubles(gradient())).map(Math::abs).sum() + "]";
     }
 
     private static double[] toDoubles(float[] a) {

@@ -33,8 +33,23 @@ public final class LearningCurve {
     private LearningCurve() {
     }
 
+    /** Writes the chart as a PNG file (temporary name, then rename). */
     public static void write(Path file, String title, String xLabel, String yLabel, List<Series> series)
             throws IOException {
+        byte[] png = png(title, xLabel, yLabel, series);
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".curve", ".png");
+        try {
+            Files.write(tmp, png);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The chart as PNG bytes; the legend sits in the lower right corner of the plot, where rising curves are not. */
+    public static byte[] png(String title, String xLabel, String yLabel, List<Series> series) throws IOException {
         System.setProperty("java.awt.headless", "true");
         int w = 900;
         int h = 560;
@@ -98,7 +113,7 @@ public final class LearningCurve {
         g.drawString(xLabel, left + pw / 2 - 40, h - 25);
         g.drawString(yLabel, 10, top - 10);
         g.setStroke(new BasicStroke(2f));
-        int legendY = top + 18;
+        int legendY = top + ph - 10 - 18 * (series.size() - 1);
         for (Series s : series) {
             g.setColor(s.color());
             int px0 = -1;
@@ -122,15 +137,9 @@ public final class LearningCurve {
             legendY += 18;
         }
         g.dispose();
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".curve", ".png");
-        try {
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        return out.toByteArray();
     }
 
     private static String fmt(double v) {

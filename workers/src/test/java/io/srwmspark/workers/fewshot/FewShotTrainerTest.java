@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,8 @@ class FewShotTrainerTest {
         FewShotConfig cfg = config(steps);
         FewShotModel model = FewShotModelGradientTest.model("srwm", 3, 0);
         FakeImages data = new FakeImages(10, 5);
-        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, model, data, data, dir, resume, Map.of("config", "x"),
+        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, model, data, data, RunStore.open(dir.toString()), resume,
+                Map.of("config", "x"),
                 QUIET);
         assertEquals(steps, o.step());
         return o.lastParams().data().asFloat();
@@ -48,7 +51,8 @@ class FewShotTrainerTest {
     void tenStepsThenTenMoreEqualTwentyStepsAtOnce() throws IOException {
         float[] straight = run(tmp.resolve("a"), 20, null);
         run(tmp.resolve("b"), 10, null);
-        Checkpoint half = FewShotTrainer.readCheckpoint(tmp.resolve("b").resolve("last.ckpt"));
+        Checkpoint half = new CheckpointFiles(RunStore.open(tmp.resolve("b").toString()), 1)
+                .latest("step", msg -> { }).orElseThrow();
         assertEquals(10, half.step());
         float[] resumed = run(tmp.resolve("b"), 20, half);
         double max = 0;
@@ -58,7 +62,8 @@ class FewShotTrainerTest {
             diff = Math.max(diff, Math.abs(straight[i] - resumed[i]));
         }
         assertTrue(diff <= 1e-6 * max, "relative difference " + diff / max);
-        for (String f : new String[] {"metrics.csv", "best.ckpt", "last.ckpt", "learning-curve.png"}) {
+        for (String f : new String[] {"metrics.csv", "step-000000000020.ckpt", "step-000000000010.ckpt",
+            "learning-curve.png"}) {
             assertTrue(Files.isRegularFile(tmp.resolve("b").resolve(f)), f);
         }
     }
@@ -66,7 +71,7 @@ class FewShotTrainerTest {
     @Test
     void aCorruptCheckpointIsRefusedWithTheReason() throws IOException {
         run(tmp.resolve("c"), 10, null);
-        Path ckpt = tmp.resolve("c").resolve("last.ckpt");
+        Path ckpt = tmp.resolve("c").resolve("step-000000000010.ckpt");
         byte[] bytes = Files.readAllBytes(ckpt);
         bytes[bytes.length / 2] ^= 0x40;
         Path bad = tmp.resolve("bad.ckpt");

@@ -1,0 +1,101 @@
+package io.srwmspark.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.srwmspark.jobs.ReferenceCheckCommandTest.Run;
+import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.store.CheckpointFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `fewshot train`, `--resume`, `fewshot eval` and `model export-params` end to end through the CLI. */
+class FewShotCommandsTest {
+
+    @TempDir
+    Path tmp;
+
+    /** A tiny run: 24 synthetic classes of 16x16 glyphs, a 2-layer Conv-4 of 4 channels, D 8. */
+    static List<String> tiny(String dataPath, String out, int steps) {
+        List<String> a = new ArrayList<>(List.of("fewshot", "train", "--out", out, "--steps", Integer.toString(steps),
+                "--minutes", "0"));
+        for (String kv : new String[] {"data.path=" + dataPath, "data.split=12,6,6", "data.image-size=16",
+            "episode.queries=2", "model.channels=4", "model.width=8", "model.heads=2", "model.layers=1",
+            "model.ff-multiplier=1", "train.batch=4", "train.val-every=2", "train.val-episodes=8", "train.keep-last=2",
+            "train.aux-proto=0.5", "eval.episodes=8"}) {
+            a.add("--set");
+            a.add(kv);
+        }
+        return a;
+    }
+
+    static Path glyphs(Path tmp) {
+        Path data = tmp.resolve("glyphs");
+        Run r = ReferenceCheckCommandTest.cli("data", "synth", "--out", data.toString(), "--classes", "24",
+                "--per-class", "4", "--seed", "3");
+        assertEquals(0, r.code(), r.err());
+        return data;
+    }
+
+    static float maxRelDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        float max = 0;
+        float diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i]));
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff / max;
+    }
+
+    @Test
+    void trainResumeEvalAndExport() throws IOException {
+        Path data = glyphs(tmp);
+        Path straight = tmp.resolve("straight");
+        Run a = ReferenceCheckCommandTest.cli(tiny(data.toString(), straight.toString(), 8).toArray(String[]::new));
+        assertEquals(0, a.code(), a.err() + a.out());
+        assertTrue(a.out().contains("test accuracy:"), a.out());
+        assertTrue(a.err().contains("step time") && a.err().contains("outside compute"), a.err());
+        for (String f : new String[] {"run.conf", "metrics.csv", "learning-curve.png", "result.json",
+            "step-000000000008.ckpt", "step-000000000006.ckpt"}) {
+            assertTrue(Files.isRegularFile(straight.resolve(f)), f);
+        }
+        assertTrue(!Files.exists(straight.resolve("step-000000000004.ckpt")), "train.keep-last = 2");
+        List<String> metrics = Files.readAllLines(straight.resolve("metrics.csv"));
+        assertTrue(metrics.get(0).endsWith("step_ms,compute_ms,broadcast_ms,aggregate_ms,update_ms"), metrics.get(0));
+
+        Path halves = tmp.resolve("halves");
+        assertEquals(0, ReferenceCheckCommandTest.cli(tiny(data.toString(), halves.toString(), 4)
+                .toArray(String[]::new)).code());
+        List<String> resume = tiny(data.toString(), halves.toString(), 8);
+        resume.add("--resume");
+        Run b = ReferenceCheckCommandTest.cli(resume.toArray(String[]::new));
+        assertEquals(0, b.code(), b.err());
+        Checkpoint x = CheckpointFiles.readModel(straight.resolve("step-000000000008.ckpt").toString(), m -> { });
+        Checkpoint y = CheckpointFiles.readModel(halves.resolve("step-000000000008.ckpt").toString(), m -> { });
+        assertTrue(maxRelDiff(x.params(), y.params()) <= 1e-6, "resume: " + maxRelDiff(x.params(), y.params()));
+        assertEquals(Files.readAllLines(straight.resolve("metrics.csv")).size(),
+                Files.readAllLines(halves.resolve("metrics.csv")).size(), "a resumed run's metrics continue");
+
+        Run e = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", straight.toString(), "--episodes", "10",
+                "--json", "--baseline", "pixels");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().startsWith("{\"accuracy\":") && e.out().contains("\"episodes\":10")
+                && e.out().contains("\"pixel_nn_accuracy\""), e.out());
+        Path npy = tmp.resolve("p.npy");
+        Run x2 = ReferenceCheckCommandTest.cli("model", "export-params", "--model", straight.toString(), "--out",
+                npy.toString());
+        assertEquals(0, x2.code(), x2.err());
+        assertTrue(Files.size(npy) > 4L * x.params().length);
+
+        Run bad = ReferenceCheckCommandTest.cli("fewshot", "train", "--out", tmp.resolve("nope").toString(),
+                "--resume");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("nope") && bad.err().contains("does not exist"), bad.err());
+    }
+}

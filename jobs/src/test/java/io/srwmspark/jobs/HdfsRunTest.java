@@ -1,0 +1,96 @@
+package io.srwmspark.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.srwmspark.jobs.ReferenceCheckCommandTest.Run;
+import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.RunStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Data, checkpoints and resume through a real HDFS (a NameNode and a DataNode in this JVM, from
+ * hadoop-client-minicluster), with Spark executors reading the dataset from it.
+ */
+class HdfsRunTest {
+
+    @TempDir
+    static Path tmp;
+
+    private static MiniDFSCluster cluster;
+    private static String hdfs;
+
+    @BeforeAll
+    static void startHdfs() throws IOException {
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("hdfs").toString());
+        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        cluster.waitActive();
+        hdfs = cluster.getFileSystem().getUri().toString();
+    }
+
+    @AfterAll
+    static void stopHdfs() {
+        if (cluster != null) {
+            cluster.shutdown();
+        }
+    }
+
+    @Test
+    void trainsOnSparkFromHdfsCheckpointsThereAndResumesExactly() throws IOException {
+        Path local = FewShotCommandsTest.glyphs(tmp);
+        FileSystem fs = cluster.getFileSystem();
+        fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path("/data"));
+        String data = hdfs + "/data";
+        String run = hdfs + "/runs/a";
+
+        List<String> first = FewShotCommandsTest.tiny(data, run, 4);
+        first.addAll(List.of("--master", "local[2]", "--partitions", "2"));
+        Run a = ReferenceCheckCommandTest.cli(first.toArray(String[]::new));
+        assertEquals(0, a.code(), a.err() + a.out());
+        assertTrue(a.err().contains("Spark master local[2], 2 partitions"), a.err());
+        List<String> files = RunStore.open(run).list();
+        assertTrue(files.containsAll(List.of("metrics.csv", "run.conf", "result.json", "learning-curve.png",
+                "step-000000000002.ckpt", "step-000000000004.ckpt")), files.toString());
+        assertTrue(files.stream().anyMatch(f -> f.startsWith("best-")), files.toString());
+        assertTrue(fs.listStatus(new org.apache.hadoop.fs.Path("/runs/a")).length == files.size(),
+                "no temporary files left behind");
+
+        List<String> resume = FewShotCommandsTest.tiny(data, run, 8);
+        resume.add("--resume");
+        Run b = ReferenceCheckCommandTest.cli(resume.toArray(String[]::new));
+        assertEquals(0, b.code(), b.err() + b.out());
+        assertEquals(List.of(6L, 8L), new CheckpointFiles(RunStore.open(run), 2).steps("step"), "keep-last 2");
+
+        Path straight = tmp.resolve("straight");
+        assertEquals(0, ReferenceCheckCommandTest.cli(FewShotCommandsTest.tiny(local.toString(), straight.toString(), 8)
+                .toArray(String[]::new)).code());
+        Checkpoint viaHdfs = CheckpointFiles.readModel(run + "/" + CheckpointFiles.name("step", 8), m -> { });
+        Checkpoint here = CheckpointFiles.readModel(straight.resolve(CheckpointFiles.name("step", 8)).toString(),
+                m -> { });
+        assertNotEquals(viaHdfs.meta("dataset.root"), here.meta("dataset.root"));
+        assertEquals(here.meta("dataset"), viaHdfs.meta("dataset"), "the same data, wherever it is read from");
+        float rel = FewShotCommandsTest.maxRelDiff(here.params(), viaHdfs.params());
+        assertTrue(rel <= 1e-5, "4 Spark steps + 4 resumed steps vs 8 local steps: " + rel);
+
+        Run e = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", run, "--episodes", "8", "--json");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("\"episodes\":8"), e.out());
+
+        Run missing = ReferenceCheckCommandTest.cli(FewShotCommandsTest.tiny(hdfs + "/nothing", hdfs + "/runs/b", 2)
+                .toArray(String[]::new));
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains(hdfs + "/nothing"), missing.err());
+    }
+}

@@ -1,0 +1,225 @@
+package io.srwmspark.workers.store;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A run folder: a local path, or a folder on any Hadoop {@link FileSystem} ({@code file://}, {@code hdfs://},
+ * {@code s3a://}, ...; configured from the Hadoop configuration files on the class path). Holds flat files
+ * named without folders.
+ *
+ * <p>Every write goes to a hidden temporary name in the same folder and is then renamed to its final name, so a
+ * reader (or a run resumed after a crash) never sees half a file: on a local disk and on HDFS a rename is atomic;
+ * where an existing file is replaced and the file system cannot rename over it (HDFS), the old file is removed
+ * just before the rename. Checkpoints are never replaced (their names carry the step, see
+ * {@link CheckpointFiles}), so that gap never touches them. Local folders use Hadoop's raw local file system:
+ * no {@code .crc} side files.
+ */
+public final class RunStore {
+
+    /** Writes the content of a file to a stream. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(OutputStream out) throws IOException;
+    }
+
+    private final String location;
+    private final FileSystem fs;
+    private final Path root;
+
+    private RunStore(String location, FileSystem fs, Path root) {
+        this.location = location;
+        this.fs = fs;
+        this.root = root;
+    }
+
+    /** Opens (and creates if needed) the run folder at {@code location}: a local path or a URI. */
+    public static RunStore open(String location) throws IOException {
+        return open(location, new Configuration());
+    }
+
+    /** As {@link #open(String)} with an explicit Hadoop configuration. */
+    public static RunStore open(String location, Configuration conf) throws IOException {
+        if (location == null || location.isBlank()) {
+            throw new IllegalArgumentException("run folder location is empty");
+        }
+        Location l = resolve(location, conf);
+        FileSystem fs = l.fs();
+        Path root = l.path();
+        try {
+            if (fs.exists(root) && !fs.getFileStatus(root).isDirectory()) {
+                throw new IllegalArgumentException("run folder " + location + " exists and is not a folder");
+            }
+            fs.mkdirs(root);
+        } catch (IOException ex) {
+            throw new IOException("cannot create run folder " + location + ": " + ex.getMessage(), ex);
+        }
+        return new RunStore(location, fs, root);
+    }
+
+    /** True if {@code location} (a local path or a URI) is an existing folder. */
+    public static boolean isDirectory(String location) throws IOException {
+        Location l = resolve(location, new Configuration());
+        return l.fs().exists(l.path()) && l.fs().getFileStatus(l.path()).isDirectory();
+    }
+
+    /** Opens the file at {@code location} (a local path or a URI); an IllegalArgumentException if it is missing. */
+    public static InputStream openFile(String location) throws IOException {
+        Location l = resolve(location, new Configuration());
+        try {
+            return l.fs().open(l.path());
+        } catch (FileNotFoundException ex) {
+            throw new IllegalArgumentException(location + " does not exist", ex);
+        }
+    }
+
+    private record Location(FileSystem fs, Path path) {
+    }
+
+    private static Location resolve(String location, Configuration conf) throws IOException {
+        if (location == null || location.isBlank()) {
+            throw new IllegalArgumentException("location is empty");
+        }
+        if (hasScheme(location) && !location.startsWith("file:")) {
+            Path p = new Path(URI.create(location));
+            return new Location(p.getFileSystem(conf), p);
+        }
+        java.nio.file.Path local = location.startsWith("file:") ? java.nio.file.Path.of(URI.create(location))
+                : java.nio.file.Path.of(location);
+        return new Location(FileSystem.getLocal(conf).getRaw(), new Path(local.toAbsolutePath().normalize().toUri()));
+    }
+
+    /** True for {@code scheme:...} with a scheme of two or more letters (not a Windows drive letter). */
+    public static boolean hasScheme(String location) {
+        int colon = location.indexOf(':');
+        if (colon < 2) {
+            return false;
+        }
+        for (int i = 0; i < colon; i++) {
+            char c = location.charAt(i);
+            if (!(Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The folder as given. */
+    public String location() {
+        return location;
+    }
+
+    /** The full name of file {@code name}, for messages. */
+    public String describe(String name) {
+        return new Path(root, check(name)).toString();
+    }
+
+    /** True if this folder is on the local disk (then {@link #localFile} names its files). */
+    public boolean isLocal() {
+        return "file".equals(fs.getUri().getScheme());
+    }
+
+    /** The local path of file {@code name} (local folders only). */
+    public java.nio.file.Path localFile(String name) {
+        if (!isLocal()) {
+            throw new IllegalStateException(location + " is not a local folder");
+        }
+        return java.nio.file.Path.of(new Path(root, check(name)).toUri());
+    }
+
+    /** Writes {@code name} atomically (temporary name, then rename), replacing an existing file of that name. */
+    public void write(String name, Writer body) throws IOException {
+        Path dst = new Path(root, check(name));
+        Path tmp = new Path(root, "." + name + "." + UUID.randomUUID() + ".tmp");
+        try (FSDataOutputStream out = fs.create(tmp, false)) {
+            body.write(out);
+            out.hsync();
+        } catch (IOException | RuntimeException ex) {
+            deleteQuietly(tmp);
+            throw ex;
+        }
+        if (!fs.rename(tmp, dst)) {
+            // HDFS does not rename over an existing file: remove it, then rename
+            if (fs.exists(dst) && fs.delete(dst, false) && fs.rename(tmp, dst)) {
+                return;
+            }
+            deleteQuietly(tmp);
+            throw new IOException("cannot rename " + tmp + " to " + dst);
+        }
+    }
+
+    /** Writes {@code bytes} as file {@code name}, atomically. */
+    public void writeBytes(String name, byte[] bytes) throws IOException {
+        write(name, out -> out.write(bytes));
+    }
+
+    public boolean exists(String name) throws IOException {
+        return fs.exists(new Path(root, check(name)));
+    }
+
+    /** Opens file {@code name}; an IllegalArgumentException naming it if it does not exist. */
+    public InputStream input(String name) throws IOException {
+        try {
+            return fs.open(new Path(root, check(name)));
+        } catch (FileNotFoundException ex) {
+            throw new IllegalArgumentException(describe(name) + " does not exist", ex);
+        }
+    }
+
+    /** All bytes of file {@code name}. */
+    public byte[] read(String name) throws IOException {
+        try (InputStream in = input(name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Names of the files in the folder, sorted, without hidden (temporary) files. */
+    public List<String> list() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (FileStatus s : fs.listStatus(root)) {
+            String n = s.getPath().getName();
+            if (s.isFile() && !n.startsWith(".")) {
+                out.add(n);
+            }
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** Removes file {@code name} if it exists. */
+    public void delete(String name) throws IOException {
+        fs.delete(new Path(root, check(name)), false);
+    }
+
+    private void deleteQuietly(Path p) {
+        try {
+            fs.delete(p, false);
+        } catch (IOException ignored) {
+            // the write already failed; that error is the one to report
+        }
+    }
+
+    private static String check(String name) {
+        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..")) {
+            throw new IllegalArgumentException("a run file name must be a plain name, got '" + name + "'");
+        }
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return location;
+    }
+}
