@@ -35,6 +35,7 @@ class SparkStepGradientsTest {
     static JavaSparkContext sc;
     static String configText;
     static FewShotConfig cfg;
+    static Conf base;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -43,6 +44,7 @@ class SparkStepGradientsTest {
         Conf conf = Conf.parse(String.join("\n", "data.path = " + data, "data.split = 24,8,8", "data.image-size = 16",
                 "episode.queries = 2", "model.channels = 4", "model.width = 8", "model.heads = 2", "model.layers = 1",
                 "model.ff-multiplier = 2", "train.batch = 6", "train.seed = 5", "train.aux-proto = 0.5"), "test");
+        base = conf;
         cfg = FewShotConfig.from(conf);
         configText = conf.effective();
         sc = new JavaSparkContext(SparkSetup.conf(new SparkConf(false).set("spark.ui.enabled", "false"),
@@ -58,6 +60,10 @@ class SparkStepGradientsTest {
 
     /** Ten Adam steps with the given step gradients; returns the parameters. */
     static float[] train(FewShotModel model, FewShotTrainer.StepGradients grads) {
+        return train(cfg, model, grads);
+    }
+
+    static float[] train(FewShotConfig cfg, FewShotModel model, FewShotTrainer.StepGradients grads) {
         INDArray params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT));
         float[] p = params.data().asFloat();
         Adam adam = new Adam(cfg.train().adam(), p.length);
@@ -70,13 +76,24 @@ class SparkStepGradientsTest {
         return p;
     }
 
-    @Test
-    void oneTwoAndThreeShardsEqualTheSingleMachineTrainer() throws Exception {
+    /** With dropout in the backbone and the blocks too: masks are drawn per global row, not per shard. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "dropout {0}")
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.0, 0.2})
+    void oneTwoAndThreeShardsEqualTheSingleMachineTrainer(double dropout) throws Exception {
+        Conf conf = base.with(List.of("model.dropout=" + dropout));
+        FewShotConfig cfg = FewShotConfig.from(conf);
+        String configText = conf.effective();
         FewShotData data = FewShotData.load(cfg, tmp.resolve("cache"), msg -> { });
         FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
-        float[] local = train(model, FewShotTrainer.local(cfg, model, new ImageSetClasses(data.train())));
+        float[] local = train(cfg, model, FewShotTrainer.local(cfg, model, new ImageSetClasses(data.train())));
+        if (dropout > 0) {
+            FewShotModel plain = FewShotSetup.model(SparkStepGradientsTest.cfg, 1, 16, 16);
+            float[] without = train(SparkStepGradientsTest.cfg, plain, FewShotTrainer.local(SparkStepGradientsTest.cfg,
+                    plain, new ImageSetClasses(data.train())));
+            assertTrue(!java.util.Arrays.equals(without, local), "dropout changes the training");
+        }
         for (int partitions : List.of(1, 2, 3)) {
-            float[] spark = train(model, new SparkStepGradients(sc, configText, cfg.train().batch(), partitions,
+            float[] spark = train(cfg, model, new SparkStepGradients(sc, configText, cfg.train().batch(), partitions,
                     local.length, "exactness"));
             double max = 0;
             double diff = 0;
@@ -119,6 +136,30 @@ class SparkStepGradientsTest {
             }
         }
         assertTrue(diff / max <= 1e-5, "relative difference " + diff / max + " at " + name);
+    }
+
+    /** Executors that cannot read the data fail the step at once, naming what they could not read. */
+    @Test
+    void unreadableDataOnExecutorsFailsFastNamingThePath() throws Exception {
+        Path bad = tmp.resolve("corrupt");
+        new SyntheticGlyphs(4).write(bad, 40, 6, 0.8, 2);
+        Path victim;
+        try (var files = java.nio.file.Files.walk(bad)) {
+            victim = files.filter(f -> f.toString().endsWith(".png")).sorted().findFirst().orElseThrow();
+        }
+        java.nio.file.Files.write(victim, new byte[] {1, 2, 3, 4});
+        for (String path : new String[] {bad.toString(), tmp.resolve("missing").toString()}) {
+            String text = configText.replace("data.path = " + tmp.resolve("glyphs"), "data.path = " + path);
+            assertTrue(text.contains(path), text);
+            long t0 = System.nanoTime();
+            SparkStepGradients grads = new SparkStepGradients(sc, text, cfg.train().batch(), 2, 10, "bad data");
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> grads.compute(0, Nd4j.zeros(DataType.FLOAT, 1, 10)));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            String expected = path.equals(bad.toString()) ? victim.getFileName().toString() : path;
+            assertTrue(e.getMessage().contains(expected), e.getMessage());
+            assertTrue(seconds < 30, "failed after " + seconds + " s");
+        }
     }
 
     @Test

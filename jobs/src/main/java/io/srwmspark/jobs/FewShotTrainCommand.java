@@ -147,15 +147,34 @@ final class FewShotTrainCommand implements Callable<Integer> {
                 Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TEST_EPISODES), model.ways(),
                 cfg.train().batch());
         Evaluator.Report r = Evaluator.evaluate(model, o.bestParams(), test, cfg.evalEpisodes(), cfg.train().batch());
+        StringBuilder perShot = new StringBuilder();
+        for (int task = 0; task < r.perShot().length && r.perShot()[task].length > 0; task++) {
+            perShot.append(task == 0 ? ",\"per_shot\":[[" : ",[");
+            for (int k = 0; k < r.perShot()[task].length; k++) {
+                perShot.append(k > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", r.perShot()[task][k]));
+            }
+            perShot.append(']');
+        }
+        if (perShot.length() > 0) {
+            perShot.append(']');
+        }
         String json = String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"steps\":%d,"
-                + "\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\"}", r.accuracy().mean(),
+                + "\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\"%s}", r.accuracy().mean(),
                 r.accuracy().ci95(), r.accuracy().episodes(), o.step(), o.seconds(), o.bestStep(), o.bestVal(),
-                data.identity());
+                data.identity(), perShot);
         run.writeBytes("result.json", (json + "\n").getBytes(StandardCharsets.UTF_8));
         outw.printf(Locale.ROOT, "trained %d steps in %.1f min; best validation %.2f%% at step %d%n", o.step(),
                 o.seconds() / 60, 100 * o.bestVal(), o.bestStep());
         outw.println("test accuracy: " + r.accuracy() + " (" + cfg.episode().ways() + "-way " + cfg.episode().shots()
                 + "-shot, held-out classes)");
+        for (int task = 0; task < r.perShot().length && r.perShot()[task].length > 0; task++) {
+            StringBuilder line = new StringBuilder(r.perShot().length > 1 ? "  task " + (task + 1) + String.format(
+                    Locale.ROOT, " (%.2f%%)", 100 * r.perTask()[task]) + ", by occurrence:" : "  by occurrence:");
+            for (double a : r.perShot()[task]) {
+                line.append(String.format(Locale.ROOT, " %.1f%%", 100 * a));
+            }
+            outw.println(line);
+        }
         outw.flush();
         return 0;
     }

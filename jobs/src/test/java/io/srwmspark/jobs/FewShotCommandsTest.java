@@ -98,4 +98,37 @@ class FewShotCommandsTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("nope") && bad.err().contains("does not exist"), bad.err());
     }
+
+    @Test
+    void sequentialMultiTaskTrainsAndReportsPerTaskAndShot() throws IOException {
+        Path first = glyphs(tmp);
+        Path second = tmp.resolve("second");
+        assertEquals(0, ReferenceCheckCommandTest.cli("data", "synth", "--out", second.toString(), "--classes", "20",
+                "--per-class", "4", "--seed", "9").code());
+        Path run = tmp.resolve("multi");
+        List<String> args = tiny(first.toString(), run.toString(), 2);
+        for (String kv : new String[] {"multitask.enabled=true", "multitask.data.path=" + second,
+            "multitask.data.split=10,5,5", "multitask.max-trim=3", "episode.setting=delayed", "episode.shots=2",
+            "episode.queries=0"}) {
+            args.add("--set");
+            args.add(kv);
+        }
+        Run t = ReferenceCheckCommandTest.cli(args.toArray(String[]::new));
+        assertEquals(0, t.code(), t.err() + t.out());
+        assertTrue(t.out().contains("task 1") && t.out().contains("task 2") && t.out().contains("by occurrence"),
+                t.out());
+        String result = Files.readString(run.resolve("result.json"));
+        assertTrue(result.contains("\"per_shot\":[["), result);
+        Run e = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", run.toString(), "--episodes", "8",
+                "--json");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("\"task_accuracy\":[") && e.out().contains("\"second_per_shot\":["), e.out());
+        Path single = tmp.resolve("single");
+        assertEquals(0, ReferenceCheckCommandTest.cli(tiny(first.toString(), single.toString(), 2)
+                .toArray(String[]::new)).code());
+        Run wrong = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", single.toString(), "--second-data",
+                second.toString());
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("is not a sequential multi-task model"), wrong.err());
+    }
 }

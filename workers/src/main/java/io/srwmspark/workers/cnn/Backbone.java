@@ -1,5 +1,6 @@
 package io.srwmspark.workers.cnn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -68,9 +69,15 @@ public interface Backbone<P extends Backbone.Parameters> {
      * @param images      (N, C, H, W), episode-major: images [g s, (g+1) s) form episode g, s = groupSize
      * @param groupSize   images per episode (batch-norm group); must divide N
      * @param training    apply dropout and keep a tape for backward
-     * @param dropoutSeed seed of the dropout masks (each image's mask is derived from it, its layer and its index)
+     * @param dropoutSeed where the dropout masks come from: image i's mask at block b is drawn from
+     *                    {@code dropoutSeed.rowSeed(b, i)}, so it does not depend on the other images of the batch
      */
-    Forward forward(P params, INDArray images, int groupSize, boolean training, long dropoutSeed);
+    Forward forward(P params, INDArray images, int groupSize, boolean training, DropoutSeed dropoutSeed);
+
+    /** As the {@link DropoutSeed} overload with images numbered from 0. */
+    default Forward forward(P params, INDArray images, int groupSize, boolean training, long dropoutSeed) {
+        return forward(params, images, groupSize, training, DropoutSeed.of(dropoutSeed));
+    }
 
     /**
      * Backpropagates dL/dfeatures through a training forward (once: the tape is freed afterwards).

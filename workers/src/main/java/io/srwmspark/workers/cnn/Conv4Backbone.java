@@ -1,5 +1,6 @@
 package io.srwmspark.workers.cnn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.rng.Seeds;
 import io.srwmspark.workers.srwm.ArrayPool;
 import io.srwmspark.workers.srwm.CpuSrwmKernel;
@@ -191,7 +192,8 @@ public final class Conv4Backbone implements Backbone<Conv4Backbone.Params> {
     }
 
     @Override
-    public Forward forward(Params params, INDArray images, int groupSize, boolean training, long dropoutSeed) {
+    public Forward forward(Params params, INDArray images, int groupSize, boolean training,
+            DropoutSeed dropoutSeed) {
         Objects.requireNonNull(params, "params");
         int n = checkImages("Conv-4", images, config.inChannels(), config.height(), config.width(), groupSize);
         check(params, images.dataType());

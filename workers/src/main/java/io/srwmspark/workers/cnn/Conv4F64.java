@@ -1,5 +1,6 @@
 package io.srwmspark.workers.cnn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.srwm.ArrayPool;
 import java.util.Arrays;
 import io.srwmspark.workers.concurrent.Parallel;
@@ -48,7 +49,7 @@ final class Conv4F64 implements Conv4Backbone.Run {
     private final boolean training;
     private final double rate;
     private final double keep;
-    private final long seed;
+    private final DropoutSeed seed;
     private final ConvShape[] shapes = new ConvShape[BLOCKS];
     private final double[][] wt = new double[BLOCKS][];
     private final double[][] wf = new double[BLOCKS][];
@@ -64,7 +65,7 @@ final class Conv4F64 implements Conv4Backbone.Run {
     private boolean released;
 
     Conv4F64(Conv4Backbone.Config cfg, ForkJoinPool pool, ArrayPool arrays, PhaseTimes times,
-            Conv4Backbone.Params p, INDArray images, int n, int group, boolean training, long seed) {
+            Conv4Backbone.Params p, INDArray images, int n, int group, boolean training, DropoutSeed seed) {
         long t0 = System.nanoTime();
         this.cfg = cfg;
         this.pool = pool;
@@ -173,7 +174,7 @@ final class Conv4F64 implements Conv4Backbone.Run {
         double[] scale = new double[cop];
         double[] shift = new double[cop];
         affine(b, i, scale, shift);
-        DropoutStream drop = rate > 0 ? new DropoutStream(seed, b, i, rate) : null;
+        DropoutStream drop = rate > 0 ? new DropoutStream(seed.rowSeed(b, i), rate) : null;
         double[] mask = new double[cop];                     // dropout multipliers of one pooled pixel
         int ho = s.h / 2;
         int wo = s.w / 2;

@@ -1,13 +1,12 @@
 package io.srwmspark.workers.cnn;
 
-import io.srwmspark.workers.rng.Seeds;
 import java.util.SplittableRandom;
 
 /**
  * Inverted-dropout decisions for one image of one layer: a value is dropped with probability {@code rate}
  * (kept ones are scaled by 1/(1-rate) by the caller). The stream is seeded by
- * {@code Seeds.derive(seed, layer, image)}, so an image's mask does not depend on the other images of the batch,
- * on chunking or on threads. Each 64-bit draw gives two 32-bit uniforms u; drop iff u &lt; rate 2^32 (the rate
+ * {@link io.srwmspark.workers.rng.DropoutSeed#rowSeed(int, long) rowSeed(layer, image)}, so an image's mask does
+ * not depend on the other images of the batch, on chunking or on threads. Each 64-bit draw gives two 32-bit uniforms u; drop iff u &lt; rate 2^32 (the rate
  * is thus rounded to a multiple of 2^-32).
  */
 final class DropoutStream {
@@ -17,8 +16,8 @@ final class DropoutStream {
     private long bits;
     private boolean half;
 
-    DropoutStream(long seed, int layer, int image, double rate) {
-        this.rng = new SplittableRandom(Seeds.derive(seed, layer, image));
+    DropoutStream(long seed, double rate) {
+        this.rng = new SplittableRandom(seed);
         this.threshold = Math.round(rate * 4294967296.0);
     }
 

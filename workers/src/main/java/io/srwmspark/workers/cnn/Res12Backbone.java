@@ -1,5 +1,6 @@
 package io.srwmspark.workers.cnn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.rng.Seeds;
 import io.srwmspark.workers.srwm.ArrayPool;
 import io.srwmspark.workers.srwm.CpuSrwmKernel;
@@ -219,7 +220,8 @@ public final class Res12Backbone implements Backbone<Res12Backbone.Params> {
     }
 
     @Override
-    public Forward forward(Params params, INDArray images, int groupSize, boolean training, long dropoutSeed) {
+    public Forward forward(Params params, INDArray images, int groupSize, boolean training,
+            DropoutSeed dropoutSeed) {
         Objects.requireNonNull(params, "params");
         int n = Conv4Backbone.checkImages("ResNet-12", images, config.inChannels(), config.height(), config.width(),
                 groupSize);

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.cnn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.srwm.ArrayPool;
 import java.util.Arrays;
 import io.srwmspark.workers.concurrent.Parallel;
@@ -74,7 +75,7 @@ final class Res12F64 implements Res12Backbone.Run {
     private final boolean training;
     private final double rate;
     private final double keep;
-    private final long seed;
+    private final DropoutSeed seed;
     private final Unit[][] units = new Unit[BLOCKS][];       // conv1, conv2, conv3, shortcut
     private final double[][] x = new double[BLOCKS][];      // (N, H+2, W+2, cis) input of block b
     private final double[][] a1 = new double[BLOCKS][];     // (N, H+2, W+2, cop) leaky(y1)
@@ -84,7 +85,7 @@ final class Res12F64 implements Res12Backbone.Run {
     private boolean released;
 
     Res12F64(Res12Backbone.Config cfg, ForkJoinPool pool, ArrayPool arrays, PhaseTimes times,
-            Res12Backbone.Params p, INDArray images, int n, int group, boolean training, long seed) {
+            Res12Backbone.Params p, INDArray images, int n, int group, boolean training, DropoutSeed seed) {
         this.cfg = cfg;
         this.pool = pool;
         this.arrays = arrays;
@@ -215,7 +216,7 @@ final class Res12F64 implements Res12Backbone.Run {
         ConvShape s = u3.s;
         int cop = s.cop;
         double[][] aff = affines(u3, us, i / group);
-        DropoutStream drop = rate > 0 ? new DropoutStream(seed, b, i, rate) : null;
+        DropoutStream drop = rate > 0 ? new DropoutStream(seed.rowSeed(b, i), rate) : null;
         int ho = s.h / 2;
         int wo = s.w / 2;
         int dw = padded ? wo + 2 : wo;
@@ -344,7 +345,7 @@ final class Res12F64 implements Res12Backbone.Run {
         ConvShape s = u3.s;
         int cop = s.cop;
         double[][] aff = affines(u3, us, i / group);
-        DropoutStream drop = rate > 0 ? new DropoutStream(seed, b, i, rate) : null;
+        DropoutStream drop = rate > 0 ? new DropoutStream(seed.rowSeed(b, i), rate) : null;
         int ho = s.h / 2;
         int wo = s.w / 2;
         Arrays.fill(d3, i * s.dzImage, (i + 1) * s.dzImage, (double) 0);

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** The image encoder of the few-shot model: (R, C, H, W) images to (R, F) features. */
@@ -22,5 +23,5 @@ public interface Backbone extends Component {
      * @param groupSize images per episode: batch normalization statistics are per episode
      */
     Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray images, int groupSize, boolean training,
-            long seed);
+            DropoutSeed seed);
 }

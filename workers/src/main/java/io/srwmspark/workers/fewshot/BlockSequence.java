@@ -1,5 +1,6 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.deltanet.DeltaRule;
 import io.srwmspark.workers.nn.DeltaNetBlock;
 import io.srwmspark.workers.nn.FeedForward;
@@ -25,7 +26,7 @@ public final class BlockSequence<P extends Record, F> implements SequenceModel {
     interface Ops<P, F> {
         P init(DataType type, long seed);
 
-        F forward(P p, INDArray h, boolean training, long seed);
+        F forward(P p, INDArray h, boolean training, DropoutSeed seed);
 
         INDArray out(F f);
 
@@ -58,7 +59,7 @@ public final class BlockSequence<P extends Record, F> implements SequenceModel {
             }
 
             @Override
-            public SrwmBlock.Forward forward(SrwmBlock.Params p, INDArray h, boolean training, long seed) {
+            public SrwmBlock.Forward forward(SrwmBlock.Params p, INDArray h, boolean training, DropoutSeed seed) {
                 return block.forward(p, h, null, null, training, seed);
             }
 
@@ -87,7 +88,7 @@ public final class BlockSequence<P extends Record, F> implements SequenceModel {
             }
 
             @Override
-            public DeltaNetBlock.Forward forward(DeltaNetBlock.Params p, INDArray h, boolean training, long seed) {
+            public DeltaNetBlock.Forward forward(DeltaNetBlock.Params p, INDArray h, boolean training, DropoutSeed seed) {
                 return block.forward(p, h, null, null, training, seed);
             }
 
@@ -117,7 +118,7 @@ public final class BlockSequence<P extends Record, F> implements SequenceModel {
             }
 
             @Override
-            public LstmBlock.Forward forward(LstmBlock.Params p, INDArray h, boolean training, long seed) {
+            public LstmBlock.Forward forward(LstmBlock.Params p, INDArray h, boolean training, DropoutSeed seed) {
                 return block.forward(p, h, null, null, training, seed);
             }
 
@@ -153,7 +154,8 @@ public final class BlockSequence<P extends Record, F> implements SequenceModel {
     }
 
     @Override
-    public Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray h, boolean training, long seed) {
+    public Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray h, boolean training,
+            DropoutSeed seed) {
         P p = mapping.views(layout, flat, prefix);
         F f = ops.forward(p, h, training, seed);
         return new Pass() {

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,7 +48,7 @@ public final class CnnBackbone<P extends io.srwmspark.workers.cnn.Backbone.Param
 
     @Override
     public Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray images, int groupSize,
-            boolean training, long seed) {
+            boolean training, DropoutSeed seed) {
         P p = views(layout, flat, prefix);
         io.srwmspark.workers.cnn.Backbone.Forward f = cnn.forward(p, images, groupSize, training, seed);
         return new Pass() {

@@ -5,6 +5,8 @@ package io.srwmspark.workers.fewshot;
  * every episode's images are contiguous: the backbone normalizes each episode over its own images).
  *
  * @param spec      the episode shape
+ * @param first     global index of the first episode (its row r is global row first T + r: dropout masks are
+ *                  drawn per global row, so they do not depend on how a step is split into shards)
  * @param episodes  B
  * @param steps     T, steps per episode (the spec's length, or less where episodes are truncated)
  * @param images    (B T, C, H, W) image values
@@ -17,7 +19,7 @@ package io.srwmspark.workers.fewshot;
  * @param shot      (B, T) which occurrence of its class the step is (0 = first), for per-shot accuracy
  * @param task      (B, T) which task the step belongs to (0 unless the sequential multi-task setting)
  */
-public record EpisodeBatch(EpisodeSpec spec, int episodes, int steps, float[] images, int channels, int height,
+public record EpisodeBatch(EpisodeSpec spec, long first, int episodes, int steps, float[] images, int channels, int height,
         int width, float[] labelsIn, int[] targets, float[] scored, int[] shot, int[] task) {
 
     public EpisodeBatch {

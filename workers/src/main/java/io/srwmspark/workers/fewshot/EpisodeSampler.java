@@ -73,7 +73,7 @@ public final class EpisodeSampler implements EpisodeSource {
         for (int b = 0; b < count; b++) {
             fill(first + b, b, images, labels, targets, scored, shot);
         }
-        return new EpisodeBatch(spec, count, t, images, data.channels(), data.height(), data.width(), labels, targets,
+        return new EpisodeBatch(spec, first, count, t, images, data.channels(), data.height(), data.width(), labels, targets,
                 scored, shot, new int[count * t]);
     }
 

@@ -137,7 +137,8 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
                 Integer.MAX_VALUE), c.number("train.minutes", 0, 0, 1e7), c.longValue("train.seed", 1),
                 c.integer("train.val-every", 1000, 1, Integer.MAX_VALUE),
                 c.integer("train.val-episodes", 500, 1, 1 << 24), adam, c.integer("train.curriculum", 0, 0,
-                Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6), c.integer("train.keep-last", 3, 1, 1_000_000));
+                Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6),
+                c.integer("train.keep-last", 3, 1, 1_000_000));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         c.rejectUnread();
         return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask);

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -127,9 +128,10 @@ public final class FewShotModel {
                 new long[] {rows, batch.channels(), batch.height(), batch.width()}).castTo(type);
         INDArray labels = Nd4j.create(Nd4j.createBuffer(batch.labelsIn()), new long[] {rows, ways}).castTo(type);
 
+        // row r of this batch is global row (first episode) T + r: dropout masks do not depend on the sharding
+        DropoutSeed drops = new DropoutSeed(seed, batch.first() * t);
         long t0 = System.nanoTime();
-        Backbone.Pass cnn = backbone.forward(layout, flat, "cnn.", images, t, training,
-                io.srwmspark.workers.rng.Seeds.derive(seed, 1));
+        Backbone.Pass cnn = backbone.forward(layout, flat, "cnn.", images, t, training, drops.derive(1));
         c.add(0, t0);
         t0 = System.nanoTime();
         INDArray x = Nd4j.hstack(cnn.features(), labels);                                  // (R, F+N)
@@ -137,8 +139,7 @@ public final class FewShotModel {
         INDArray h = Linear.forward(x, inW, layout.view(flat, "in.b")).reshape('c', b, t, width);
         SequenceModel.Pass[] passes = new SequenceModel.Pass[layers.size()];
         for (int l = 0; l < layers.size(); l++) {
-            passes[l] = layers.get(l).forward(layout, flat, "seq" + l + ".", h, training,
-                    io.srwmspark.workers.rng.Seeds.derive(seed, 2, l));
+            passes[l] = layers.get(l).forward(layout, flat, "seq" + l + ".", h, training, drops.derive(2, l));
             h = passes[l].out();
         }
         c.add(1, t0);
@@ -148,7 +149,7 @@ public final class FewShotModel {
         INDArray logits = Linear.forward(hr, clsW, layout.view(flat, "cls.b"));            // (R, N)
         SoftmaxCrossEntropy.Result ce = SoftmaxCrossEntropy.apply(logits, batch.targets(), batch.scored(),
                 normalizer);
-        boolean aux = auxProto > 0 && batch.spec().setting() == EpisodeSpec.LabelSetting.SYNCHRONOUS;
+        boolean aux = auxProto > 0;
         INDArray dAux = aux ? cnn.features().like() : null;
         double auxLoss = aux ? ProtoAux.apply(cnn.features(), batch, auxProto, normalizer, dAux) : 0;
         if (training) {

@@ -128,7 +128,7 @@ public final class FewShotTrainer {
         EpisodeSource sampler = curriculum(cfg, trainSplit, step, model.ways());
         double normalizer = sampler.scoredIn(step * t.batch(), t.batch());
         return new GradientSum(Math.toIntExact(model.layout().size())).add(model, params, sampler,
-                step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step, from));
+                step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step));
     }
 
     /** Trains with the step gradients of {@code gradients} (this JVM, or Spark). */

@@ -5,10 +5,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * An optional auxiliary training loss on the backbone's features (not part of the paper; off by default): the
- * prototypical-network loss of Snell et al. (2017) on each synchronous episode. Prototypes are the mean
- * support features of each label, a scored query's logits are {@code -|f_q - p_j|^2}, and the loss is their
- * cross-entropy, weighted and normalized like the main loss. It gives the CNN a metric-learning signal from the
- * first step, which helps the sequence model leave the chance plateau; evaluation never uses it.
+ * prototypical-network loss of Snell et al. (2017). Synchronous episodes: prototypes are the mean support
+ * features of each label and every scored query is classified against them. Delayed episodes: causally, step s
+ * is classified against the prototypes of the earlier steps of its task (their labels have been fed by then),
+ * among the classes seen so far, when its own class has been seen. Logits are {@code -|f - p_j|^2} and the loss
+ * their cross-entropy, weighted and normalized like the main loss. It gives the CNN a metric-learning signal
+ * from the first step, which helps the sequence model leave the chance plateau; evaluation never uses it.
  */
 final class ProtoAux {
 
@@ -22,6 +24,9 @@ final class ProtoAux {
      * @param dFeatures (R, F) gradient to add into
      */
     static double apply(INDArray features, EpisodeBatch batch, double weight, double normalizer, INDArray dFeatures) {
+        if (batch.spec().setting() == EpisodeSpec.LabelSetting.DELAYED) {
+            return applyDelayed(features, batch, weight, normalizer, dFeatures);
+        }
         int b = batch.episodes();
         int t = batch.steps();
         int n = batch.spec().ways();
@@ -91,6 +96,90 @@ final class ProtoAux {
                 if (label >= 0) {
                     for (int k = 0; k < f; k++) {
                         g[row * f + k] += dProto[label * f + k] / count[label];
+                    }
+                }
+            }
+        }
+        dFeatures.addi(Nd4j.create(Nd4j.createBuffer(g), dFeatures.shape()).castTo(dFeatures.dataType()));
+        return loss;
+    }
+
+    /** The causal version for delayed-label episodes (see the class comment). */
+    private static double applyDelayed(INDArray features, EpisodeBatch batch, double weight, double normalizer,
+            INDArray dFeatures) {
+        int b = batch.episodes();
+        int t = batch.steps();
+        int n = batch.labelWidth();
+        int f = (int) features.size(1);
+        double[] x = features.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+        double[] g = new double[x.length];
+        double scale = weight / normalizer;
+        double loss = 0;
+        int[] y = batch.targets();
+        int[] task = batch.task();
+        double[] proto = new double[n * f];
+        int[] count = new int[n];
+        double[] logit = new double[n];
+        for (int e = 0; e < b; e++) {
+            for (int s = 1; s < t; s++) {
+                int row = e * t + s;
+                if (batch.scored()[row] == 0) {
+                    continue;
+                }
+                java.util.Arrays.fill(proto, 0);
+                java.util.Arrays.fill(count, 0);
+                for (int q = e * t; q < row; q++) {                      // earlier steps of the same task
+                    if (task[q] == task[row]) {
+                        count[y[q]]++;
+                        for (int k = 0; k < f; k++) {
+                            proto[y[q] * f + k] += x[q * f + k];
+                        }
+                    }
+                }
+                int seen = 0;
+                for (int j = 0; j < n; j++) {
+                    seen += count[j] > 0 ? 1 : 0;
+                }
+                if (count[y[row]] == 0 || seen < 2) {
+                    continue;                                             // nothing to classify against
+                }
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    if (count[j] == 0) {
+                        logit[j] = Double.NEGATIVE_INFINITY;
+                        continue;
+                    }
+                    double d = 0;
+                    for (int k = 0; k < f; k++) {
+                        proto[j * f + k] /= count[j];
+                        double diff = x[row * f + k] - proto[j * f + k];
+                        d += diff * diff;
+                    }
+                    logit[j] = -d;
+                    max = Math.max(max, logit[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    sum += count[j] > 0 ? Math.exp(logit[j] - max) : 0;
+                }
+                loss += Math.log(sum) + max - logit[y[row]];
+                for (int q = e * t; q <= row; q++) {
+                    if (q < row && task[q] != task[row]) {
+                        continue;
+                    }
+                    for (int j = 0; j < n; j++) {
+                        if (count[j] == 0 || (q < row && y[q] != j)) {
+                            continue;
+                        }
+                        double dl = (Math.exp(logit[j] - max) / sum - (j == y[row] ? 1 : 0)) * scale;
+                        for (int k = 0; k < f; k++) {
+                            double diff = x[row * f + k] - proto[j * f + k];
+                            if (q == row) {
+                                g[row * f + k] += -2 * diff * dl;          // d/df_s of -|f_s - p_j|^2
+                            } else {
+                                g[q * f + k] += 2 * diff * dl / count[j];  // through p_j = mean of its members
+                            }
+                        }
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** One layer of the sequence part of the few-shot model: (B, T, D) in, (B, T, D) out. */
@@ -19,5 +20,5 @@ public interface SequenceModel extends Component {
      * @param training keep what backward needs; apply dropout
      * @param seed     dropout seed
      */
-    Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray h, boolean training, long seed);
+    Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray h, boolean training, DropoutSeed seed);
 }

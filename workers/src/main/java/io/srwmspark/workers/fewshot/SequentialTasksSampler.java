@@ -135,7 +135,7 @@ public final class SequentialTasksSampler implements EpisodeSource {
                 }
             }
         }
-        return new EpisodeBatch(spec, count, t, images, parts[0].channels(), parts[0].height(), parts[0].width(),
+        return new EpisodeBatch(spec, firstEpisode, count, t, images, parts[0].channels(), parts[0].height(), parts[0].width(),
                 labels, targets, scored, shot, task);
     }
 }

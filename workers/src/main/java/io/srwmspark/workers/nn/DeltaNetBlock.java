@@ -1,5 +1,6 @@
 package io.srwmspark.workers.nn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.deltanet.DeltaRule;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -20,8 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Per head, z splits into [q~ | k~ | v | beta~]; {@link DeltaRule} turns q~, k~ into sum-normalised elu+1
  * features and beta~ into sigmoid(beta~), and runs the delta rule on fast weights that start at 0 for every
  * sequence (or at a given initial state), reading out q M after each update. Unlike the SRWM block, the residual
- * is the raw h (the paper code's FastFFlayer). Dropout masks m1 (N, D), m2 (N, F), m3 (N, D) are drawn in that
- * order from {@code new SplittableRandom(dropoutSeed)}, as in {@link SrwmBlock}.
+ * is the raw h (the paper code's FastFFlayer). Dropout masks m1 (N, D), m2 (N, F), m3 (N, D) are drawn at
+ * sites 0, 1, 2 from the {@link DropoutSeed}, as in {@link SrwmBlock}.
  *
  * <p>Backward, with g = dL/dout:
  * <pre>
@@ -183,10 +184,16 @@ public final class DeltaNetBlock {
      * @param initialState (B, H, E, E) fast weights to start from, or null to start from 0
      * @param mask         (B, T) 1 for a real step, 0 for a padded one, or null
      * @param training     keep a tape for backward and apply dropout
-     * @param dropoutSeed  seed of the dropout masks (unused when not training or the rate is 0)
+     * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            DropoutSeed dropoutSeed) {
         int d = config.width();
         INDArray rows = Heads.rows("Delta Net block", h, d);            // (N, D)
         long batch = h.size(0);
@@ -195,7 +202,7 @@ public final class DeltaNetBlock {
         DataType type = h.dataType();
         check(p, type);
         INDArray rowMask = Heads.rowMask("Delta Net block", mask, batch, steps, type);  // (N, 1)
-        SplittableRandom rng = training && config.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
+        DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
         // z = LayerNorm(h) W_slow;  a = DeltaRule(z)
         LayerNorm.Result ln1 = LayerNorm.forward(rows, p.ln1Gamma(), p.ln1Beta(), config.lnEps());
@@ -207,12 +214,12 @@ public final class DeltaNetBlock {
         INDArray a = o.y().reshape('c', n, d);                          // (N, D)
 
         // s = h + Dropout(a W_out)
-        INDArray drop1 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
         INDArray s = rows.add(Dropout.apply(a.mmul(p.wOut()), drop1));  // (N, D)
 
         // out = s + FF(s)
-        INDArray drop2 = Dropout.mask(rng, config.dropout(), type, n, config.ffSize());
-        INDArray drop3 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop2 = Dropout.mask(drops, 1, config.dropout(), type, n, config.ffSize());
+        INDArray drop3 = Dropout.mask(drops, 2, config.dropout(), type, n, d);
         FeedForward.Result ff = FeedForward.forward(p.ff(), s, config.lnEps(), drop2, drop3);
         INDArray out = ff.out();                                        // (N, D)
         if (rowMask != null) {

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.nn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,8 +26,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * parameters to the largest of the three blocks. Parameters: 4D(2D+1), plus 2D for the layer norm (residual)
  * and 2DF + F + 3D for the feed-forward ({@link Config#parameterCount()}).
  *
- * <p>Dropout masks m1 (N, D) and, with the feed-forward, m2 (N, F), m3 (N, D) are drawn in that order from
- * {@code new SplittableRandom(dropoutSeed)}. The state is (B, 2, D): [h | c] of the LSTM, zero when no initial
+ * <p>Dropout masks m1 (N, D) and, with the feed-forward, m2 (N, F), m3 (N, D) are drawn at sites 0, 1, 2 from
+ * the {@link DropoutSeed}. The state is (B, 2, D): [h | c] of the LSTM, zero when no initial
  * state is given. A masked step outputs 0, passes no gradient and carries the state through unchanged.
  *
  * <p>Backward, with g = dL/dout: ds = FF'(g) (or g); da = ds m1; dx = LSTM'(da) (BPTT, {@code Lstm});
@@ -178,10 +179,16 @@ public final class LstmBlock {
      * @param initialState (B, 2, D) [h | c] to start from, or null for zeros
      * @param mask         (B, T) 1 for a real step, 0 for a padded one, or null
      * @param training     keep a tape for backward and apply dropout
-     * @param dropoutSeed  seed of the dropout masks (unused when not training or the rate is 0)
+     * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            DropoutSeed dropoutSeed) {
         int d = config.width();
         INDArray rows = Heads.rows("LSTM block", h, d);                 // (N, D)
         long batch = h.size(0);
@@ -194,7 +201,7 @@ public final class LstmBlock {
             FeedForward.Shapes.require("LSTM block initial state", initialState, batch, 2, d);
             Heads.requireType("LSTM block initial state", initialState, type);
         }
-        SplittableRandom rng = training && config.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
+        DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
         // a = LSTM(LayerNorm(h)) or LSTM(h)
         LayerNorm.Result ln1 = config.residual()
@@ -207,7 +214,7 @@ public final class LstmBlock {
         INDArray a = batchMajor(lstm.y());                              // (N, D)
 
         // s = h + Dropout(a) or Dropout(a)
-        INDArray drop1 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
         INDArray s = Dropout.apply(a, drop1);                           // (N, D)
         if (config.residual()) {
             s = s.add(rows);
@@ -217,8 +224,8 @@ public final class LstmBlock {
         INDArray out = s;                                               // s is a fresh array: mask it in place
         FeedForward.Tape ffTape = null;
         if (config.ffSize() > 0) {
-            INDArray drop2 = Dropout.mask(rng, config.dropout(), type, n, config.ffSize());
-            INDArray drop3 = Dropout.mask(rng, config.dropout(), type, n, d);
+            INDArray drop2 = Dropout.mask(drops, 1, config.dropout(), type, n, config.ffSize());
+            INDArray drop3 = Dropout.mask(drops, 2, config.dropout(), type, n, d);
             FeedForward.Result ff = FeedForward.forward(p.ff(), s, config.lnEps(), drop2, drop3);
             out = ff.out();
             ffTape = ff.tape();

@@ -1,11 +1,11 @@
 package io.srwmspark.workers.nn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.srwm.SrwmGradients;
 import io.srwmspark.workers.srwm.SrwmInput;
 import io.srwmspark.workers.srwm.SrwmKernel;
 import io.srwmspark.workers.srwm.SrwmOutput;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,8 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   out = s + Dropout(Dropout(ReLU(LayerNorm(s; ln2) W1 + b1); m2) W2 + b2; m3)  (N, D)   see {@link FeedForward}
  * </pre>
  * The SRWM input is the raw h; the residual branch is LayerNorm(h). Layer norm uses the biased variance and
- * {@link Config#lnEps()}. Dropout is inverted dropout with masks m1 (N, D), m2 (N, F), m3 (N, D) drawn in that
- * order from {@code new SplittableRandom(dropoutSeed)} and kept for backward.
+ * {@link Config#lnEps()}. Dropout is inverted dropout with masks m1 (N, D), m2 (N, F), m3 (N, D) drawn at sites
+ * 0, 1, 2 from the {@link DropoutSeed} (row by row, so a row's mask does not depend on its batch) and kept for
+ * backward.
  *
  * <p>Backward, with g = dL/dout:
  * <pre>
@@ -161,10 +162,16 @@ public final class SrwmBlock {
      * @param initialState (B, H, E, 3E+4) fast weights to start from, or null to start from W_0
      * @param mask         (B, T) 1 for a real step, 0 for a padded one, or null
      * @param training     keep a tape for backward and apply dropout
-     * @param dropoutSeed  seed of the dropout masks (unused when not training or the rate is 0)
+     * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            DropoutSeed dropoutSeed) {
         int d = config.width();
         INDArray rows = Heads.rows("SRWM block", h, d);                 // (N, D)
         long batch = h.size(0);
@@ -173,7 +180,7 @@ public final class SrwmBlock {
         DataType type = h.dataType();
         check(p, type);
         INDArray rowMask = Heads.rowMask("SRWM block", mask, batch, steps, type);  // (N, 1)
-        SplittableRandom rng = training && config.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
+        DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
         // a = SRWM(h)
         SrwmInput in = new SrwmInput(Heads.split(h, config.heads()), p.weights(), initialState,
@@ -182,13 +189,13 @@ public final class SrwmBlock {
         INDArray a = Heads.mergeToRows(srwm.y());                       // (N, D)
 
         // s = LayerNorm(h; ln1) + Dropout(a W_out)
-        INDArray drop1 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
         LayerNorm.Result ln1 = LayerNorm.forward(rows, p.ln1Gamma(), p.ln1Beta(), config.lnEps());
         INDArray s = ln1.y().addi(Dropout.apply(a.mmul(p.wOut()), drop1));  // (N, D)
 
         // out = s + FF(s)
-        INDArray drop2 = Dropout.mask(rng, config.dropout(), type, n, config.ffSize());
-        INDArray drop3 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop2 = Dropout.mask(drops, 1, config.dropout(), type, n, config.ffSize());
+        INDArray drop3 = Dropout.mask(drops, 2, config.dropout(), type, n, d);
         FeedForward.Result ff = FeedForward.forward(p.ff(), s, config.lnEps(), drop2, drop3);
         INDArray out = ff.out();                                        // (N, D)
         if (rowMask != null) {

@@ -1,11 +1,11 @@
 package io.srwmspark.workers.nn;
 
+import io.srwmspark.workers.rng.DropoutSeed;
 import io.srwmspark.workers.srwm.SrwmGradients;
 import io.srwmspark.workers.srwm.SrwmInput;
 import io.srwmspark.workers.srwm.SrwmKernel;
 import io.srwmspark.workers.srwm.SrwmOutput;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -20,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * The SRWM sublayer is the paper's RL layer; the agent of the paper follows each one by a feed-forward sublayer
  * (F = 512 there), which {@link Config#ffSize()} &gt; 0 adds here. Dropout masks m1 (N, D) and, with the
- * feed-forward, m2 (N, F) and m3 (N, D) are drawn in that order from {@code new SplittableRandom(dropoutSeed)}.
+ * feed-forward, m2 (N, F) and m3 (N, D) are drawn at sites 0, 1, 2 from the {@link DropoutSeed}.
  *
  * <p>Backward, with g = dL/dout: ds = FF'(g) (or g); dp = ds m1; dW_out = a^T dp; da = dp W_out^T;
  * dh = ds + SRWM'(da), the kernel applying the input softmax's backward.
@@ -147,10 +147,16 @@ public final class SrwmRlBlock {
      * @param initialState (B, H, E, 3E+4) fast weights carried from a previous call, or null to start from W_0
      * @param mask         (B, T) 1 for a real step, 0 for a padded one, or null
      * @param training     keep a tape for backward and apply dropout
-     * @param dropoutSeed  seed of the dropout masks (unused when not training or the rate is 0)
+     * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            DropoutSeed dropoutSeed) {
         int d = config.width();
         INDArray rows = Heads.rows("SRWM RL block", h, d);              // (N, D)
         long batch = h.size(0);
@@ -159,7 +165,7 @@ public final class SrwmRlBlock {
         DataType type = h.dataType();
         check(p, type);
         INDArray rowMask = Heads.rowMask("SRWM RL block", mask, batch, steps, type);  // (N, 1)
-        SplittableRandom rng = training && config.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
+        DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
         // a = SRWM(softmax(h))
         SrwmInput in = new SrwmInput(Heads.split(h, config.heads()), p.weights(), initialState,
@@ -168,14 +174,14 @@ public final class SrwmRlBlock {
         INDArray a = Heads.mergeToRows(srwm.y());                       // (N, D)
 
         // s = h + Dropout(a W_out)
-        INDArray drop1 = Dropout.mask(rng, config.dropout(), type, n, d);
+        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
         INDArray out = rows.add(Dropout.apply(a.mmul(p.wOut()), drop1));  // (N, D)
 
         // out = s + FF(s)
         FeedForward.Tape ffTape = null;
         if (config.ffSize() > 0) {
-            INDArray drop2 = Dropout.mask(rng, config.dropout(), type, n, config.ffSize());
-            INDArray drop3 = Dropout.mask(rng, config.dropout(), type, n, d);
+            INDArray drop2 = Dropout.mask(drops, 1, config.dropout(), type, n, config.ffSize());
+            INDArray drop3 = Dropout.mask(drops, 2, config.dropout(), type, n, d);
             FeedForward.Result ff = FeedForward.forward(p.ff(), out, config.lnEps(), drop2, drop3);
             out = ff.out();
             ffTape = ff.tape();

@@ -1,7 +1,17 @@
 package io.srwmspark.workers.fewshot;
 
-/** Classes of 1 x 2 x 2 images whose pixels encode (class, image): pixel 0 = class, pixel 1 = image. */
-record FakeImages(int classes, int perClass) implements ClassImages {
+/**
+ * Classes of C x 2 x 2 images whose pixels encode (class, image): in every channel, pixel 0 = offset + class and
+ * pixel 1 = image.
+ *
+ * @param offset   added to the class id in pixel 0 (tells two datasets apart)
+ * @param channels C
+ */
+record FakeImages(int classes, int perClass, int offset, int channels) implements ClassImages {
+
+    FakeImages(int classes, int perClass) {
+        this(classes, perClass, 0, 1);
+    }
 
     @Override
     public int numClasses() {
@@ -11,11 +21,6 @@ record FakeImages(int classes, int perClass) implements ClassImages {
     @Override
     public int numImages(int c) {
         return perClass;
-    }
-
-    @Override
-    public int channels() {
-        return 1;
     }
 
     @Override
@@ -29,15 +34,18 @@ record FakeImages(int classes, int perClass) implements ClassImages {
     }
 
     @Override
-    public void copyImage(int c, int i, float[] dst, int offset) {
-        dst[offset] = c;
-        dst[offset + 1] = i;
-        dst[offset + 2] = 1;
-        dst[offset + 3] = -1;
+    public void copyImage(int c, int i, float[] dst, int off) {
+        for (int ch = 0; ch < channels; ch++) {
+            int o = off + 4 * ch;
+            dst[o] = offset + c;
+            dst[o + 1] = i;
+            dst[o + 2] = 1;
+            dst[o + 3] = -1;
+        }
     }
 
     @Override
     public String className(int c) {
-        return "class" + c;
+        return "class" + (offset + c);
     }
 }

@@ -33,7 +33,7 @@ class FewShotModelGradientTest {
 
     @ParameterizedTest(name = "{0} {1} aux {2}")
     @CsvSource({"srwm,SYNCHRONOUS,0", "srwm,DELAYED,0", "deltanet,SYNCHRONOUS,0", "lstm,SYNCHRONOUS,0",
-        "srwm,SYNCHRONOUS,0.7"})
+        "srwm,SYNCHRONOUS,0.7", "srwm,DELAYED,0.7"})
     void analyticGradientMatchesCentralDifferences(String sequence, EpisodeSpec.LabelSetting setting, double aux) {
         EpisodeSpec spec = new EpisodeSpec(3, 2, 2, setting);
         FewShotModel m = model(sequence, 3, aux);

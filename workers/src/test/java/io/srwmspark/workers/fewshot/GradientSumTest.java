@@ -59,4 +59,29 @@ class GradientSumTest {
         assertThrows(IllegalStateException.class, e::accuracy);
         assertThrows(IllegalArgumentException.class, () -> e.merge(new GradientSum(size + 1)));
     }
+
+    /** Spark ships the zero value with every task and clones it per partition: it must not carry P floats. */
+    @Test
+    void anEmptyAggregatorSerializesSmallAndRoundTrips() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(new GradientSum(1_000_000));
+        }
+        assertTrue(bytes.size() < 1024, bytes.size() + " bytes");
+        GradientSum full = of(0, 3);
+        bytes.reset();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(full);
+        }
+        GradientSum back;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            back = (GradientSum) in.readObject();
+        }
+        assertArrayEquals(full.gradient(), back.gradient(), 0f);
+        assertEquals(full.meanLoss(), back.meanLoss());
+        assertEquals(full.episodes(), back.episodes());
+        assertArrayEquals(full.gradient(), new GradientSum(size).merge(back).merge(new GradientSum(size)).gradient(),
+                0f);
+    }
 }

@@ -19,7 +19,7 @@ record LinearBackbone(int inputs, int features) implements Backbone {
 
     @Override
     public Pass forward(ParamSet layout, INDArray flat, String prefix, INDArray images, int groupSize,
-            boolean training, long seed) {
+            boolean training, io.srwmspark.workers.rng.DropoutSeed seed) {
         INDArray x = images.reshape('c', images.size(0), inputs);
         INDArray w = layout.view(flat, prefix + "w");
         INDArray f = org.nd4j.linalg.ops.transforms.Transforms.tanh(Linear.forward(x, w, layout.view(flat,

@@ -18,7 +18,7 @@ class SequentialTasksSamplerTest {
 
     private static final EpisodeSpec SPEC = new EpisodeSpec(3, 4, 0, EpisodeSpec.LabelSetting.DELAYED);
     /** Task 0's classes are 0..9, task 1's are 100..107 (pixel 0 encodes the class). */
-    private static final TaskPair TASKS = new TaskPair(new FakeImages(10, 6), new Offset(new FakeImages(8, 5), 100));
+    private static final TaskPair TASKS = new TaskPair(new FakeImages(10, 6), new FakeImages(8, 5, 100, 1));
     private static final int GROUP = 4;
 
     private static SequentialTasksSampler sampler(int maxTrim) {
@@ -102,7 +102,7 @@ class SequentialTasksSamplerTest {
                         "episode.shots = 2", "multitask.max-trim = 10"), "test")));
         assertTrue(cfgTrim.getMessage().contains("multitask.max-trim = 10"), cfgTrim.getMessage());
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                () -> new TaskPair(new FakeImages(5, 5), new Rgb(new FakeImages(5, 5))));
+                () -> new TaskPair(new FakeImages(5, 5), new FakeImages(5, 5, 0, 3)));
         assertTrue(shape.getMessage().contains("1x2x2 and 3x2x2"), shape.getMessage());
     }
 
@@ -169,84 +169,5 @@ class SequentialTasksSamplerTest {
         assertTrue(!single.identity().equals(data.identity()), "the second dataset is part of the identity");
         EpisodeBatch b = Episodes.source(multi, train, multi.episode(), 1, 5, 2).batch(0, 2);
         assertEquals(3 * 12 * 12, b.channels() * b.height() * b.width());
-    }
-
-    /** Another dataset: class ids shifted by {@code offset} in pixel 0. */
-    private record Offset(FakeImages inner, int offset) implements ClassImages {
-        @Override
-        public int numClasses() {
-            return inner.numClasses();
-        }
-
-        @Override
-        public int numImages(int c) {
-            return inner.numImages(c);
-        }
-
-        @Override
-        public int channels() {
-            return 1;
-        }
-
-        @Override
-        public int height() {
-            return 2;
-        }
-
-        @Override
-        public int width() {
-            return 2;
-        }
-
-        @Override
-        public void copyImage(int c, int i, float[] dst, int off) {
-            inner.copyImage(c, i, dst, off);
-            dst[off] += offset;
-        }
-
-        @Override
-        public String className(int c) {
-            return "other" + c;
-        }
-    }
-
-    /** Same classes with three channels. */
-    private record Rgb(FakeImages inner) implements ClassImages {
-        @Override
-        public int numClasses() {
-            return inner.numClasses();
-        }
-
-        @Override
-        public int numImages(int c) {
-            return inner.numImages(c);
-        }
-
-        @Override
-        public int channels() {
-            return 3;
-        }
-
-        @Override
-        public int height() {
-            return 2;
-        }
-
-        @Override
-        public int width() {
-            return 2;
-        }
-
-        @Override
-        public void copyImage(int c, int i, float[] dst, int off) {
-            for (int ch = 0; ch < 3; ch++) {
-                inner.copyImage(c, i, dst, off + 4 * ch);
-            }
-        }
-
-        @Override
-        public String className(int c) {
-            return "rgb" + c;
-        }
     }
 }
