@@ -24,16 +24,20 @@ final class ProtoAux {
      * @param dFeatures (R, F) gradient to add into
      */
     static double apply(INDArray features, EpisodeBatch batch, double weight, double normalizer, INDArray dFeatures) {
-        if (batch.spec().setting() == EpisodeSpec.LabelSetting.DELAYED) {
-            return applyDelayed(features, batch, weight, normalizer, dFeatures);
-        }
-        int b = batch.episodes();
-        int t = batch.steps();
-        int n = batch.spec().ways();
         int f = (int) features.size(1);
         double[] x = features.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
         double[] g = new double[x.length];
-        double scale = weight / normalizer;
+        double loss = batch.spec().setting() == EpisodeSpec.LabelSetting.DELAYED
+                ? delayed(x, g, f, batch, weight / normalizer) : synchronous(x, g, f, batch, weight / normalizer);
+        dFeatures.addi(Nd4j.create(Nd4j.createBuffer(g), dFeatures.shape()).castTo(dFeatures.dataType()));
+        return loss;
+    }
+
+    /** Synchronous episodes: queries against the supports' prototypes; adds scale dL/dx into g. */
+    private static double synchronous(double[] x, double[] g, int f, EpisodeBatch batch, double scale) {
+        int b = batch.episodes();
+        int t = batch.steps();
+        int n = batch.spec().ways();
         double loss = 0;
         float[] labels = batch.labelsIn();
         int width = labels.length / (b * t);
@@ -100,20 +104,14 @@ final class ProtoAux {
                 }
             }
         }
-        dFeatures.addi(Nd4j.create(Nd4j.createBuffer(g), dFeatures.shape()).castTo(dFeatures.dataType()));
         return loss;
     }
 
-    /** The causal version for delayed-label episodes (see the class comment). */
-    private static double applyDelayed(INDArray features, EpisodeBatch batch, double weight, double normalizer,
-            INDArray dFeatures) {
+    /** Delayed episodes, causally (see the class comment); adds scale dL/dx into g. */
+    private static double delayed(double[] x, double[] g, int f, EpisodeBatch batch, double scale) {
         int b = batch.episodes();
         int t = batch.steps();
         int n = batch.labelWidth();
-        int f = (int) features.size(1);
-        double[] x = features.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
-        double[] g = new double[x.length];
-        double scale = weight / normalizer;
         double loss = 0;
         int[] y = batch.targets();
         int[] task = batch.task();
@@ -184,7 +182,6 @@ final class ProtoAux {
                 }
             }
         }
-        dFeatures.addi(Nd4j.create(Nd4j.createBuffer(g), dFeatures.shape()).castTo(dFeatures.dataType()));
         return loss;
     }
 
