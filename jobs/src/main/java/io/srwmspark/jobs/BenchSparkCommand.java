@@ -28,8 +28,8 @@ import picocli.CommandLine.Option;
 /** {@code ./srwm bench spark}: data-parallel steps on Spark local[1] and local[2]. */
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = {"Times synchronous data-parallel training steps on Spark local[1] (1 partition) and local[2]",
-            "(2 partitions), each in a fresh JVM whose kernels use that many threads: steps/s, the scaling",
-            "efficiency E(2) = thr(2) / (2 thr(1)), and the share of the step spent outside executor compute."})
+            "(2 partitions), each in a fresh JVM: steps/s, the scaling efficiency E(2) = thr(2) / (2 thr(1)), and",
+            "the share of the step spent outside executor compute. Each task owns one core (spark.task.cpus = 1)."})
 final class BenchSparkCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -41,6 +41,10 @@ final class BenchSparkCommand implements Callable<Integer> {
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a configuration key (repeatable)")
     List<String> sets = new ArrayList<>();
+
+    @Option(names = "--batch", defaultValue = "96", paramLabel = "B", description = "episodes per step (default:"
+            + " ${DEFAULT-VALUE}, so that a step computes >= 200 ms on each of local[2]'s cores with the demo model)")
+    int batch;
 
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "untimed steps")
     int warmup;
@@ -55,13 +59,21 @@ final class BenchSparkCommand implements Callable<Integer> {
             description = "measure local[N] in this JVM and print one JSON row (used by the forked runs)")
     Integer only;
 
-    /** Median step ms and the mean share of the step outside the slowest shard's compute. */
-    record Row(int threads, double stepMs, double overhead, double computeMs) {
+    /**
+     * Median step ms, the mean share of the step outside the slowest shard's compute, and mean ms of the
+     * slowest shard's compute and of the broadcast.
+     */
+    record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs) {
     }
 
     @Override
     public Integer call() throws IOException {
-        Conf conf = RunFiles.config(config).with(sets);
+        if (batch < 2) {
+            throw new IllegalArgumentException("--batch must be >= 2, got " + batch);
+        }
+        List<String> all = new ArrayList<>(sets);
+        all.add("train.batch=" + batch);
+        Conf conf = RunFiles.config(config).with(all);
         FewShotConfig cfg = FewShotConfig.from(conf);
         PrintWriter err = spec.commandLine().getErr();
         FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
@@ -74,7 +86,8 @@ final class BenchSparkCommand implements Callable<Integer> {
             Row r = measure(cfg, shipped, model, only);
             PrintWriter out = spec.commandLine().getOut();
             out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                    + "\"compute_ms\":%.3f}", r.threads(), r.stepMs(), r.overhead(), r.computeMs()));
+                    + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f}", r.threads(), r.stepMs(), r.overhead(),
+                    r.computeMs(), r.broadcastMs()));
             out.flush();
             return 0;
         }
@@ -87,17 +100,18 @@ final class BenchSparkCommand implements Callable<Integer> {
         double efficiency = (1000 / two.stepMs()) / (2 * (1000 / one.stepMs()));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(String.format(Locale.ROOT, "{\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,\"efficiency_2\":%.3f,"
-                    + "\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f}", 1000 / one.stepMs(),
-                    1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs()));
+            out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
+                    + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f}", batch,
+                    1000 / one.stepMs(), 1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(),
+                    two.computeMs()));
         } else {
             out.printf(Locale.ROOT, "%s, batch %d, %d timed steps after %d warm-up steps%n", config,
                     cfg.train().batch(), steps, warmup);
-            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %16s%n", "master", "step ms", "steps/s",
-                    "shard ms (max)", "outside compute");
+            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %13s %16s%n", "master", "step ms", "steps/s",
+                    "shard ms (max)", "broadcast ms", "outside compute");
             for (Row r : rows) {
-                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %15.1f%%%n", "local[" + r.threads() + "]",
-                        r.stepMs(), 1000 / r.stepMs(), r.computeMs(), 100 * r.overhead());
+                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %13.1f %15.1f%%%n", "local[" + r.threads() + "]",
+                        r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(), 100 * r.overhead());
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
         }
@@ -120,7 +134,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         cmd.add("-Dsrwm.cpu.threads=" + threads);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench", "spark",
                 "--config", config, "--warmup", Integer.toString(warmup), "--steps", Integer.toString(steps),
-                "--only", Integer.toString(threads)));
+                "--batch", Integer.toString(batch), "--only", Integer.toString(threads)));
         for (String s : sets) {
             cmd.addAll(List.of("--set", s));
         }
@@ -138,7 +152,7 @@ final class BenchSparkCommand implements Callable<Integer> {
             org.nd4j.shade.jackson.databind.JsonNode n = new org.nd4j.shade.jackson.databind.ObjectMapper()
                     .readTree(line);
             return new Row(threads, n.get("step_ms").asDouble(), n.get("overhead").asDouble(),
-                    n.get("compute_ms").asDouble());
+                    n.get("compute_ms").asDouble(), n.get("broadcast_ms").asDouble());
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the forked bench", ex);
@@ -157,6 +171,7 @@ final class BenchSparkCommand implements Callable<Integer> {
             double[] ms = new double[steps];
             double overhead = 0;
             double compute = 0;
+            double broadcast = 0;
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
                 GradientSum g = grads.compute(s, params);
@@ -165,9 +180,10 @@ final class BenchSparkCommand implements Callable<Integer> {
                     ms[s - warmup] = took / 1e6;
                     overhead += 1 - g.maxShardNanos() / (double) took;
                     compute += g.maxShardNanos() / 1e6;
+                    broadcast += grads.lastTiming().broadcastNanos() / 1e6;
                 }
             }
-            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps);
+            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps, broadcast / steps);
         }
     }
 }
