@@ -171,6 +171,12 @@ public final class LstmBlock {
                 : new Params(wx, wh, bias, null, null, ff);
     }
 
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
     /**
      * Runs the block.
      *
@@ -181,12 +187,6 @@ public final class LstmBlock {
      * @param training     keep a tape for backward and apply dropout
      * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
-    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
-    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
-            long dropoutSeed) {
-        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
-    }
-
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             DropoutSeed dropoutSeed) {
         int d = config.width();

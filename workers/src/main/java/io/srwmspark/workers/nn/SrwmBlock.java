@@ -154,6 +154,12 @@ public final class SrwmBlock {
         return config;
     }
 
+    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
+    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
+            long dropoutSeed) {
+        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
+    }
+
     /**
      * Runs the block.
      *
@@ -164,12 +170,6 @@ public final class SrwmBlock {
      * @param training     keep a tape for backward and apply dropout
      * @param dropoutSeed  where the dropout masks come from (unused when not training or the rate is 0)
      */
-    /** As the {@link DropoutSeed} overload with rows numbered from 0. */
-    public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
-            long dropoutSeed) {
-        return forward(p, h, initialState, mask, training, DropoutSeed.of(dropoutSeed));
-    }
-
     public Forward forward(Params p, INDArray h, INDArray initialState, INDArray mask, boolean training,
             DropoutSeed dropoutSeed) {
         int d = config.width();
