@@ -213,17 +213,7 @@ final class Conv4F64 implements Conv4Backbone.Run {
     /** The last block's (N, H/16, W/16, cop) output as (N, C H/16 W/16) features in C, H, W order. */
     private INDArray toFeatures() {
         ConvShape s = shapes[BLOCKS - 1];
-        int hw = (s.h / 2) * (s.w / 2);
-        int c = s.cout;
-        double[] f = new double[n * c * hw];
-        for (int i = 0; i < n; i++) {
-            for (int p = 0; p < hw; p++) {
-                for (int ch = 0; ch < c; ch++) {
-                    f[(i * c + ch) * hw + p] = out[(i * hw + p) * s.cop + ch];
-                }
-            }
-        }
-        return ConvOpsF64.array(f, n, (long) c * hw);
+        return ConvOpsF64.features(out, n, (s.h / 2) * (s.w / 2), s.cout, s.cop);
     }
 
     @Override
@@ -234,15 +224,8 @@ final class Conv4F64 implements Conv4Backbone.Run {
         }
         ConvShape sl = shapes[BLOCKS - 1];
         int hw = (sl.h / 2) * (sl.w / 2);
-        double[] df = ConvOpsF64.toArray(dFeatures);
         double[] da = arrays.takeDouble(ConvShape.length(n, hw * sl.cop), true);
-        for (int i = 0; i < n; i++) {
-            for (int p = 0; p < hw; p++) {
-                for (int ch = 0; ch < sl.cout; ch++) {
-                    da[(i * hw + p) * sl.cop + ch] = df[(i * sl.cout + ch) * hw + p];
-                }
-            }
-        }
+        ConvOpsF64.fromFeatures(dFeatures, da, n, hw, sl.cout, sl.cop);
         ConvBn[] grads = new ConvBn[BLOCKS];
         for (int b = BLOCKS - 1; b >= 0; b--) {
             double[] next = b > 0 ? arrays.takeDouble(ConvShape.length(n, shapes[b].pixels * shapes[b].cis), false)

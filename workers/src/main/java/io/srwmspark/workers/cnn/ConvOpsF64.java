@@ -51,6 +51,34 @@ final class ConvOpsF64 {
         return out;
     }
 
+    /**
+     * A backbone's last activations (N, hw, cop) (channels innermost, padded to cop lanes, c real ones) as
+     * (N, c hw) features in C, H, W order.
+     */
+    static INDArray features(double[] out, int n, int hw, int c, int cop) {
+        double[] f = new double[n * c * hw];
+        for (int i = 0; i < n; i++) {
+            for (int p = 0; p < hw; p++) {
+                for (int ch = 0; ch < c; ch++) {
+                    f[(i * c + ch) * hw + p] = out[(i * hw + p) * cop + ch];
+                }
+            }
+        }
+        return array(f, n, (long) c * hw);
+    }
+
+    /** The inverse of {@link #features}: dL/dfeatures (N, c hw) into {@code da} (N, hw, cop), padding left 0. */
+    static void fromFeatures(INDArray dFeatures, double[] da, int n, int hw, int c, int cop) {
+        double[] df = toArray(dFeatures);
+        for (int i = 0; i < n; i++) {
+            for (int p = 0; p < hw; p++) {
+                for (int ch = 0; ch < c; ch++) {
+                    da[(i * hw + p) * cop + ch] = df[(i * c + ch) * hw + p];
+                }
+            }
+        }
+    }
+
     /** A C-order array of the given shape over (a copy of) {@code data}. */
     static INDArray array(double[] data, long... shape) {
         return Nd4j.create(Nd4j.createBuffer(data), shape);
