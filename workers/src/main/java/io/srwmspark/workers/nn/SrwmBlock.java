@@ -1,14 +1,10 @@
 package io.srwmspark.workers.nn;
 
 import io.srwmspark.workers.rng.DropoutSeed;
-import io.srwmspark.workers.srwm.SrwmGradients;
-import io.srwmspark.workers.srwm.SrwmInput;
 import io.srwmspark.workers.srwm.SrwmKernel;
-import io.srwmspark.workers.srwm.SrwmOutput;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One SRWM block of the few-shot model (Irie et al., ICML 2022, section 2 of docs/DESIGN.md), on h (B, T, D),
@@ -104,8 +100,8 @@ public final class SrwmBlock {
 
         /** Hands the SRWM kernel's tape back for reuse; this forward cannot be backpropagated afterwards. */
         public void release() {
-            if (tape != null && tape.srwmOutput.tape() != null) {
-                tape.srwmOutput.tape().release();
+            if (tape != null) {
+                tape.srwm.release();
             }
         }
     }
@@ -122,21 +118,14 @@ public final class SrwmBlock {
 
     /** Opaque forward state kept for backward: per-row activations, dropout masks and the SRWM tape. */
     public static final class Tape {
-        private final SrwmInput srwmInput;
-        private final SrwmOutput srwmOutput;
-        private final INDArray a;                 // (N, D) SRWM output rows
+        private final SrwmSublayer.Pass srwm;
         private final LayerNorm.Tape ln1;
-        private final INDArray drop1;             // (N, D) or null
         private final FeedForward.Tape ff;
         private final INDArray rowMask;           // (N, 1) or null
 
-        private Tape(SrwmInput srwmInput, SrwmOutput srwmOutput, INDArray a, LayerNorm.Tape ln1, INDArray drop1,
-                FeedForward.Tape ff, INDArray rowMask) {
-            this.srwmInput = srwmInput;
-            this.srwmOutput = srwmOutput;
-            this.a = a;
+        private Tape(SrwmSublayer.Pass srwm, LayerNorm.Tape ln1, FeedForward.Tape ff, INDArray rowMask) {
+            this.srwm = srwm;
             this.ln1 = ln1;
-            this.drop1 = drop1;
             this.ff = ff;
             this.rowMask = rowMask;
         }
@@ -182,16 +171,11 @@ public final class SrwmBlock {
         INDArray rowMask = Heads.rowMask("SRWM block", mask, batch, steps, type);  // (N, 1)
         DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
-        // a = SRWM(h)
-        SrwmInput in = new SrwmInput(Heads.split(h, config.heads()), p.weights(), initialState,
-                rowMask == null ? null : rowMask.reshape('c', batch, steps), false);
-        SrwmOutput srwm = kernel.forward(in, training);
-        INDArray a = Heads.mergeToRows(srwm.y());                       // (N, D)
-
-        // s = LayerNorm(h; ln1) + Dropout(a W_out)
-        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
+        // s = LayerNorm(h; ln1) + Dropout(SRWM(h) W_out)
+        SrwmSublayer.Pass srwm = SrwmSublayer.forward(kernel, config.heads(), h, p.weights(), p.wOut(),
+                initialState, rowMask, false, training, drops, config.dropout());
         LayerNorm.Result ln1 = LayerNorm.forward(rows, p.ln1Gamma(), p.ln1Beta(), config.lnEps());
-        INDArray s = ln1.y().addi(Dropout.apply(a.mmul(p.wOut()), drop1));  // (N, D)
+        INDArray s = ln1.y().addi(srwm.out());                          // (N, D)
 
         // out = s + FF(s)
         INDArray drop2 = Dropout.mask(drops, 1, config.dropout(), type, n, config.ffSize());
@@ -201,8 +185,8 @@ public final class SrwmBlock {
         if (rowMask != null) {
             out.muliColumnVector(rowMask);
         }
-        Tape tape = training ? new Tape(in, srwm, a, ln1.tape(), drop1, ff.tape(), rowMask) : null;
-        return new Forward(out.reshape('c', batch, steps, d), srwm.finalState(), tape);
+        Tape tape = training ? new Tape(srwm, ln1.tape(), ff.tape(), rowMask) : null;
+        return new Forward(out.reshape('c', batch, steps, d), srwm.srwm().finalState(), tape);
     }
 
     /**
@@ -228,19 +212,14 @@ public final class SrwmBlock {
         FeedForward.Grads ff = FeedForward.backward(p.ff(), t.ff, g);
         INDArray ds = ff.ds();                                          // (N, D)
 
-        // s = LayerNorm(h; ln1) + Dropout(a W_out)
-        INDArray dp = Dropout.apply(ds, t.drop1);                       // (N, D)
-        INDArray dWOut = Nd4j.gemm(t.a, dp, true, false);               // (D, D)
-        INDArray da = Nd4j.gemm(dp, p.wOut(), false, true);             // (N, D)
+        // s = LayerNorm(h; ln1) + Dropout(SRWM(h) W_out)
         LayerNorm.Grads ln1 = LayerNorm.backward(ds, p.ln1Gamma(), t.ln1);
+        SrwmSublayer.Grads srwm = SrwmSublayer.backward(kernel, config.heads(), t.srwm, p.wOut(), ds,
+                gradFinalState);
+        INDArray dh = ln1.dx().addi(srwm.dx());                         // (N, D)
 
-        // a = SRWM(h)
-        INDArray daHeads = Heads.split(da.reshape('c', batch, steps, config.width()), config.heads());  // (B,H,T,E)
-        SrwmGradients srwm = kernel.backward(t.srwmInput, t.srwmOutput, daHeads, gradFinalState);
-        INDArray dh = ln1.dx().addi(Heads.mergeToRows(srwm.dx()));     // (N, D)
-
-        Params dParams = new Params(srwm.dWeights(), dWOut, ln1.dGamma(), ln1.dBeta(), ff.dWeights());
-        return new Gradients(dh.reshape('c', batch, steps, config.width()), dParams, srwm.dInitialState());
+        Params dParams = new Params(srwm.srwm().dWeights(), srwm.dWOut(), ln1.dGamma(), ln1.dBeta(), ff.dWeights());
+        return new Gradients(dh.reshape('c', batch, steps, config.width()), dParams, srwm.srwm().dInitialState());
     }
 
     private void check(Params p, DataType type) {

@@ -1,14 +1,10 @@
 package io.srwmspark.workers.nn;
 
 import io.srwmspark.workers.rng.DropoutSeed;
-import io.srwmspark.workers.srwm.SrwmGradients;
-import io.srwmspark.workers.srwm.SrwmInput;
 import io.srwmspark.workers.srwm.SrwmKernel;
-import io.srwmspark.workers.srwm.SrwmOutput;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One SRWM block of the RL agent (Irie et al., ICML 2022; docs/DESIGN.md sections 2 and 4), on h (B, T, D),
@@ -91,8 +87,8 @@ public final class SrwmRlBlock {
 
         /** Hands the SRWM kernel's tape back for reuse; this forward cannot be backpropagated afterwards. */
         public void release() {
-            if (tape != null && tape.srwmOutput.tape() != null) {
-                tape.srwmOutput.tape().release();
+            if (tape != null) {
+                tape.srwm.release();
             }
         }
     }
@@ -109,19 +105,12 @@ public final class SrwmRlBlock {
 
     /** Opaque forward state kept for backward. */
     public static final class Tape {
-        private final SrwmInput srwmInput;
-        private final SrwmOutput srwmOutput;
-        private final INDArray a;                 // (N, D)
-        private final INDArray drop1;             // (N, D) or null
+        private final SrwmSublayer.Pass srwm;
         private final FeedForward.Tape ff;        // null when F = 0
         private final INDArray rowMask;           // (N, 1) or null
 
-        private Tape(SrwmInput srwmInput, SrwmOutput srwmOutput, INDArray a, INDArray drop1, FeedForward.Tape ff,
-                INDArray rowMask) {
-            this.srwmInput = srwmInput;
-            this.srwmOutput = srwmOutput;
-            this.a = a;
-            this.drop1 = drop1;
+        private Tape(SrwmSublayer.Pass srwm, FeedForward.Tape ff, INDArray rowMask) {
+            this.srwm = srwm;
             this.ff = ff;
             this.rowMask = rowMask;
         }
@@ -167,15 +156,10 @@ public final class SrwmRlBlock {
         INDArray rowMask = Heads.rowMask("SRWM RL block", mask, batch, steps, type);  // (N, 1)
         DropoutSeed drops = training && config.dropout() > 0 ? dropoutSeed : null;
 
-        // a = SRWM(softmax(h))
-        SrwmInput in = new SrwmInput(Heads.split(h, config.heads()), p.weights(), initialState,
-                rowMask == null ? null : rowMask.reshape('c', batch, steps), true);
-        SrwmOutput srwm = kernel.forward(in, training);
-        INDArray a = Heads.mergeToRows(srwm.y());                       // (N, D)
-
-        // s = h + Dropout(a W_out)
-        INDArray drop1 = Dropout.mask(drops, 0, config.dropout(), type, n, d);
-        INDArray out = rows.add(Dropout.apply(a.mmul(p.wOut()), drop1));  // (N, D)
+        // s = h + Dropout(SRWM(softmax(h)) W_out)
+        SrwmSublayer.Pass srwm = SrwmSublayer.forward(kernel, config.heads(), h, p.weights(), p.wOut(),
+                initialState, rowMask, true, training, drops, config.dropout());
+        INDArray out = rows.add(srwm.out());                            // (N, D)
 
         // out = s + FF(s)
         FeedForward.Tape ffTape = null;
@@ -189,8 +173,8 @@ public final class SrwmRlBlock {
         if (rowMask != null) {
             out.muliColumnVector(rowMask);
         }
-        Tape tape = training ? new Tape(in, srwm, a, drop1, ffTape, rowMask) : null;
-        return new Forward(out.reshape('c', batch, steps, d), srwm.finalState(), tape);
+        Tape tape = training ? new Tape(srwm, ffTape, rowMask) : null;
+        return new Forward(out.reshape('c', batch, steps, d), srwm.srwm().finalState(), tape);
     }
 
     /**
@@ -221,18 +205,12 @@ public final class SrwmRlBlock {
             dFf = ff.dWeights();
         }
 
-        // s = h + Dropout(a W_out)
-        INDArray dp = Dropout.apply(ds, t.drop1);                       // (N, D)
-        INDArray dWOut = Nd4j.gemm(t.a, dp, true, false);               // (D, D)
-        INDArray da = Nd4j.gemm(dp, p.wOut(), false, true);             // (N, D)
+        // s = h + Dropout(SRWM(softmax(h)) W_out)
+        SrwmSublayer.Grads srwm = SrwmSublayer.backward(kernel, config.heads(), t.srwm, p.wOut(), ds, gradFinalState);
+        INDArray dh = ds.add(srwm.dx());                                // (N, D)
 
-        // a = SRWM(softmax(h))
-        INDArray daHeads = Heads.split(da.reshape('c', batch, steps, config.width()), config.heads());  // (B,H,T,E)
-        SrwmGradients srwm = kernel.backward(t.srwmInput, t.srwmOutput, daHeads, gradFinalState);
-        INDArray dh = ds.add(Heads.mergeToRows(srwm.dx()));            // (N, D)
-
-        Params dParams = new Params(srwm.dWeights(), dWOut, dFf);
-        return new Gradients(dh.reshape('c', batch, steps, config.width()), dParams, srwm.dInitialState());
+        Params dParams = new Params(srwm.srwm().dWeights(), srwm.dWOut(), dFf);
+        return new Gradients(dh.reshape('c', batch, steps, config.width()), dParams, srwm.srwm().dInitialState());
     }
 
     private void check(Params p, DataType type) {
