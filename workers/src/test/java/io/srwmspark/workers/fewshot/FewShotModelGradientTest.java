@@ -43,6 +43,7 @@ class FewShotModelGradientTest {
         INDArray grad = m.layout().zeros(DataType.DOUBLE);
         FewShotModel.Result r = m.run(p, batch, norm, 9, grad);
         assertEquals(batch.scoredCount(), r.scored());
+        assertEquals(aux > 0, r.auxLossSum() > 0, "the auxiliary loss is active exactly when weighted");
         double eps = 1e-6;
         double worst = 0;
         java.util.SplittableRandom pick = new java.util.SplittableRandom(1);
