@@ -45,6 +45,18 @@ final class RunFiles {
         return Path.of(home == null || home.isEmpty() ? ".srwm" : home).resolve("data");
     }
 
+    /**
+     * A dataset root as executors must be given it: a path without a URI scheme (such as the synthetic glyphs'
+     * default cache, .srwm/data/..., relative to the driver's working folder) made absolute, since executors run
+     * in folders of their own; URIs ({@code hdfs://}, {@code s3a://}, {@code file:}) unchanged.
+     */
+    static String shippable(String root) {
+        if (root.matches("[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+            return root;
+        }
+        return Path.of(root).toAbsolutePath().normalize().toString();
+    }
+
     /** The checkpoint of a run folder (its best) or a checkpoint file. */
     static Path checkpoint(Path runOrFile) {
         if (Files.isDirectory(runOrFile)) {

@@ -81,6 +81,7 @@ class StandaloneClusterIT {
         env.put("SPARK_CONF_DIR", Files.createDirectories(sparkHome.resolve("conf")).toString());
         // scratch space of daemons, executors and drivers inside the test's folder, not in /tmp
         env.put("SPARK_LOCAL_DIRS", Files.createDirectories(tmp.resolve("spark-local")).toString());
+        env.put("SRWM_HOME", "");                   // unset: the default cache, .srwm/data in the working folder
         env.put("OMP_NUM_THREADS", "1");
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         env.put("OPENBLAS_NUM_THREADS", "1");
@@ -96,8 +97,10 @@ class StandaloneClusterIT {
         System.out.println("StandaloneClusterIT: logs in " + tmp + " (kept if the test fails)");
         ChildProcesses procs = new ChildProcesses();
         try (procs) {
-            // local[2] first: its driver JVM works while the cluster's JVMs start (each run generates its own
-            // copy of the glyphs under its own SRWM_HOME: same seed, same images, no two writers on one folder)
+            // local[2] first: its driver JVM works while the cluster's JVMs start. Each run generates its own copy
+            // of the glyphs (same seed, same images; no two writers on one folder): this one under SRWM_HOME, the
+            // cluster's driver in its working folder's .srwm/data, a relative path it must make absolute for the
+            // executors, which run in the Workers' folders.
             Child local = procs.start("driver on local[2]", concat(java, submit(root, jobJar, "local[2]", localRun,
                     List.of())), withSrwmHome(env, tmp.resolve("srwm-home-local")), tmp,
                     tmp.resolve("driver-local.log"));
@@ -134,8 +137,7 @@ class StandaloneClusterIT {
                             "spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1",
                             "spark.scheduler.minRegisteredResourcesRatio=1.0",
                             "spark.scheduler.maxRegisteredResourcesWaitingTime=120s"))),
-                    withSrwmHome(env, tmp.resolve("srwm-home-cluster")), tmp,
-                    tmp.resolve("driver-cluster.log"));
+                    env, Files.createDirectories(tmp.resolve("driver-cwd")), tmp.resolve("driver-cluster.log"));
             assertEquals(0, procs.await(cluster, TRAINING), "training on the cluster failed\n" + cluster.tail(60));
             phase("training on the cluster done", t0);
             assertTrue(cluster.logText().contains("srwm: Spark master " + masterUrl + ", 2 partitions per step"),
