@@ -62,7 +62,10 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
         try {
             sc.setJobDescription(runName + " step " + step);
             return sc.parallelize(shards(batch, partitions), partitions)
-                    .map(r -> ExecutorState.of(conf).shard(step, bc.value(), r[0], r[1]))
+                    .map(r -> {
+                        GpuPinning.pinCurrentTask();
+                        return ExecutorState.of(conf).shard(step, bc.value(), r[0], r[1]);
+                    })
                     .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, 2);
         } finally {
             long t1 = System.nanoTime();

@@ -183,9 +183,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
             RunStore run, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
             throws IOException {
         // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
-        List<String> paths = new java.util.ArrayList<>(List.of("data.path=" + data.root()));
+        List<String> paths = new java.util.ArrayList<>(List.of("data.path=" + RunFiles.shippable(data.root())));
         if (data.second() != null) {
-            paths.add("multitask.data.path=" + data.second().root());
+            paths.add("multitask.data.path=" + RunFiles.shippable(data.second().root()));
         }
         Conf withPath = conf.with(paths);
         FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all

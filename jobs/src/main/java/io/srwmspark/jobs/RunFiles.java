@@ -3,6 +3,7 @@ package io.srwmspark.jobs;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,18 @@ final class RunFiles {
      */
     static Checkpoint read(String runOrFile) throws IOException {
         return CheckpointFiles.readModel(runOrFile, msg -> System.err.println("srwm: skipped " + msg));
+    }
+
+    /**
+     * A dataset root as executors must be given it: a path without a URI scheme (such as the synthetic glyphs'
+     * default cache, .srwm/data/..., relative to the driver's working folder) made absolute, since executors run
+     * in folders of their own; URIs ({@code hdfs://}, {@code s3a://}, {@code file:}) unchanged.
+     */
+    static String shippable(String root) {
+        if (RunStore.hasScheme(root)) {
+            return root;
+        }
+        return Path.of(root).toAbsolutePath().normalize().toString();
     }
 
     /** The configuration stored in a checkpoint. */
