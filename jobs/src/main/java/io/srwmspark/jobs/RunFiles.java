@@ -16,6 +16,9 @@ final class RunFiles {
     static final String RUN_CONF = "run.conf";
     static final String BEST = "best.ckpt";
     static final String LAST = "last.ckpt";
+    /** The best and last DL4J graphs of a dl4j-averaging run. */
+    static final String GRAPH_BEST = "best.zip";
+    static final String GRAPH_LAST = "last.zip";
 
     private RunFiles() {
     }
@@ -56,12 +59,32 @@ final class RunFiles {
             if (Files.isRegularFile(last)) {
                 return last;
             }
-            throw new IllegalArgumentException(runOrFile + " is a folder without " + BEST + " or " + LAST);
+            throw new IllegalArgumentException(runOrFile + " is a folder without " + BEST + ", " + LAST + ", "
+                    + GRAPH_BEST + " or " + GRAPH_LAST);
         }
         if (!Files.isRegularFile(runOrFile)) {
             throw new IllegalArgumentException("model " + runOrFile + " does not exist");
         }
         return runOrFile;
+    }
+
+    /**
+     * The DL4J graph zip of a dl4j-averaging run folder (best.zip, else last.zip, when the folder has no
+     * checkpoint of the exact model) or a {@code .zip} file; null when {@code runOrFile} is an exact model's.
+     */
+    static Path graphModel(Path runOrFile) {
+        if (Files.isDirectory(runOrFile)) {
+            if (Files.isRegularFile(runOrFile.resolve(BEST)) || Files.isRegularFile(runOrFile.resolve(LAST))) {
+                return null;
+            }
+            for (String name : new String[] {GRAPH_BEST, GRAPH_LAST}) {
+                if (Files.isRegularFile(runOrFile.resolve(name))) {
+                    return runOrFile.resolve(name);
+                }
+            }
+            return null;
+        }
+        return runOrFile.getFileName().toString().endsWith(".zip") ? runOrFile : null;
     }
 
     static Checkpoint read(Path runOrFile) throws IOException {
