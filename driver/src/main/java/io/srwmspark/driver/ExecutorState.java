@@ -1,20 +1,26 @@
 package io.srwmspark.driver;
 
+import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.dl4j.EpisodeData;
+import io.srwmspark.workers.fewshot.ClassImages;
+import io.srwmspark.workers.fewshot.EpisodeSource;
+import io.srwmspark.workers.fewshot.Episodes;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
-import io.srwmspark.workers.concurrent.Parallel;
-import io.srwmspark.workers.fewshot.ClassImages;
+import io.srwmspark.workers.rng.Seeds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -60,5 +66,16 @@ final class ExecutorState {
             return Parallel.inline(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
         }
         return FewShotTrainer.shard(cfg, model, train, step, p, from, to);
+    }
+
+    /**
+     * Training episodes {@code first .. first + count - 1} (the exact path's episode stream: the same seed and
+     * indices give the same episodes) as one-example MultiDataSets for the DL4J graph.
+     */
+    List<MultiDataSet> graphEpisodes(long first, int count, boolean aux) {
+        EpisodeSource source = Episodes.source(cfg, train, cfg.episode(),
+                Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TRAIN_EPISODES), model.ways(),
+                cfg.train().batch());
+        return List.copyOf(EpisodeData.single(source, first, count, aux));
     }
 }

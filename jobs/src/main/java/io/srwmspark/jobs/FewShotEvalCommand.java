@@ -1,5 +1,6 @@
 package io.srwmspark.jobs;
 
+import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.data.ClassList;
 import io.srwmspark.workers.data.ClassSplits;
 import io.srwmspark.workers.data.DataStore;
@@ -9,6 +10,8 @@ import io.srwmspark.workers.data.ImageSet;
 import io.srwmspark.workers.data.LoadOptions;
 import io.srwmspark.workers.data.Layout;
 import io.srwmspark.workers.data.SplitOptions;
+import io.srwmspark.workers.dl4j.GraphEvaluator;
+import io.srwmspark.workers.dl4j.GraphFile;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.ClassImages;
 import io.srwmspark.workers.fewshot.EpisodeSource;
@@ -48,8 +51,14 @@ final class FewShotEvalCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "RUN_DIR_OR_FILE",
-            description = "a run folder (its best checkpoint) or a checkpoint file, local or a Hadoop URI")
+            description = {"a run folder (its best checkpoint, or best.zip of a dl4j-averaging run) or a checkpoint",
+                "file (.ckpt, or .zip for a DL4J ComputationGraph); checkpoints local or a Hadoop URI"})
     String model;
+
+    @Option(names = "--batch-norm", defaultValue = "running", paramLabel = "MODE", description = {"DL4J graphs only:"
+        + " running (DL4J's inference with the running statistics of training, the default) or episode",
+        "(each episode normalized over its own images, as the exact model does)"})
+    String batchNorm;
 
     @Option(names = "--data", paramLabel = "DIR", description = "dataset folder or URI (default: the model's own)")
     String data;
@@ -91,8 +100,12 @@ final class FewShotEvalCommand implements Callable<Integer> {
         if (episodes < 1) {
             throw new IllegalArgumentException("--episodes must be >= 1, got " + episodes);
         }
-        Checkpoint ckpt = RunFiles.read(model);
-        FewShotConfig cfg = FewShotConfig.from(RunFiles.configOf(ckpt, model));
+        GraphEvaluator.BatchNorm bn = GraphEvaluator.BatchNorm.of(batchNorm);
+        Path graphZip = RunFiles.graphModel(model);
+        GraphFile graph = graphZip == null ? null : GraphFile.read(graphZip);
+        Checkpoint ckpt = graph == null ? RunFiles.read(model) : null;
+        FewShotConfig cfg = FewShotConfig.from(graph != null ? Conf.parse(graph.configText(), graphZip + " (config)")
+                : RunFiles.configOf(ckpt, model));
         int n = ways == null ? cfg.episode().ways() : ways;
         int k = shots == null ? cfg.episode().shots() : shots;
         if (n != cfg.episode().ways()) {
@@ -107,12 +120,6 @@ final class FewShotEvalCommand implements Callable<Integer> {
         } else if (secondData != null) {
             throw new IllegalArgumentException("--second-data: " + model + " is not a sequential multi-task model");
         }
-        FewShotModel m = FewShotSetup.model(cfg, set.channels(), set.height(), set.width());
-        if (ckpt.params().length != m.layout().size()) {
-            throw new IllegalArgumentException(model + " has " + ckpt.params().length + " parameters; its configuration "
-                    + "builds a model of " + m.layout().size());
-        }
-        INDArray params = Nd4j.create(Nd4j.createBuffer(ckpt.params()), new long[] {1, ckpt.params().length});
         EpisodeSpec.LabelSetting setting = cfg.episode().setting();
         EpisodeSpec es = new EpisodeSpec(n, k, setting == EpisodeSpec.LabelSetting.SYNCHRONOUS ? 1 : 0, setting);
         long episodeSeed = seed != null ? seed
@@ -122,7 +129,18 @@ final class FewShotEvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1, got " + perPass);
         }
         EpisodeSource sampler = Episodes.source(cfg, classes, es, episodeSeed, n, perPass);
-        Evaluator.Report r = Evaluator.evaluate(m, params, sampler, episodes, perPass);
+        Evaluator.Report r;
+        if (graph != null) {
+            r = GraphEvaluator.evaluate(graph.graph(), sampler, episodes, perPass, bn);
+        } else {
+            FewShotModel m = FewShotSetup.model(cfg, set.channels(), set.height(), set.width());
+            if (ckpt.params().length != m.layout().size()) {
+                throw new IllegalArgumentException(model + " has " + ckpt.params().length + " parameters; its "
+                        + "configuration builds a model of " + m.layout().size());
+            }
+            INDArray params = Nd4j.create(Nd4j.createBuffer(ckpt.params()), new long[] {1, ckpt.params().length});
+            r = Evaluator.evaluate(m, params, sampler, episodes, perPass);
+        }
         Accuracy pixels = null;
         if (baseline != null) {
             if (!baseline.equals("pixels")) {
@@ -136,10 +154,11 @@ final class FewShotEvalCommand implements Callable<Integer> {
                     + "\"pixel_nn_ci95\":%.6f", pixels.mean(), pixels.ci95());
             String tasks = r.perTask().length < 2 ? "" : ",\"task_accuracy\":" + jsonArray(r.perTask())
                     + ",\"second_per_shot\":" + jsonArray(r.perShot()[1]);
+            String bnJson = graph == null ? "" : ",\"batch_norm\":\"" + bn.name().toLowerCase(Locale.ROOT) + "\"";
             out.println(String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"ways\":%d,"
-                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s%s%s}", r.accuracy().mean(),
+                    + "\"shots\":%d,\"split\":\"%s\",\"loss\":%.6f,\"per_shot\":%s%s%s%s}", r.accuracy().mean(),
                     r.accuracy().ci95(), r.accuracy().episodes(), n, k, split, r.loss(), jsonArray(r.perShot()[0]),
-                    tasks, px));
+                    tasks, px, bnJson));
         } else {
             out.printf(Locale.ROOT, "%d-way %d-shot, %s split (%d classes): accuracy %s%n", n, k, split,
                     classes.numClasses(), r.accuracy());

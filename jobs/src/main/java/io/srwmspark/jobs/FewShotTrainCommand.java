@@ -1,8 +1,11 @@
 package io.srwmspark.jobs;
 
+import io.srwmspark.driver.Dl4jAveragingTrainer;
 import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.dl4j.FewShotGraph;
+import io.srwmspark.workers.dl4j.GraphEvaluator;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.EpisodeSource;
 import io.srwmspark.workers.fewshot.Episodes;
@@ -34,12 +37,17 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ./srwm fewshot train}: trains on one machine. */
+/**
+ * {@code ./srwm fewshot train}: trains on one machine, or on Spark with {@code --master} (strategy exact:
+ * synchronous gradient sums) or {@code --strategy dl4j-averaging} (the DL4J graph with dl4j-spark's parameter
+ * averaging).
+ */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Trains a few-shot learner. With no arguments: the demo (synthetic glyphs generated on first",
             "use, conf/fewshot-synth-demo.conf). Writes RUN_DIR/run.conf, metrics.csv, step-<N>.ckpt (the last",
             "train.keep-last), best-<N>.ckpt, learning-curve.png and result.json (test accuracy of the best",
-            "validation checkpoint). RUN_DIR may be a local folder or a Hadoop URI (hdfs://, s3a://, file://)."})
+            "validation checkpoint). RUN_DIR may be a local folder or a Hadoop URI (hdfs://, s3a://, file://).",
+            "With --strategy dl4j-averaging: best.zip and last.zip (DL4J graphs), in a local RUN_DIR."})
 final class FewShotTrainCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -74,8 +82,17 @@ final class FewShotTrainCommand implements Callable<Integer> {
     String master;
 
     @Option(names = "--partitions", paramLabel = "P", description = "shards of each step's episodes on Spark"
-            + " (default: Spark's default parallelism, at most the batch)")
+            + " (default: Spark's default parallelism, at most the batch); the workers of dl4j-averaging")
     Integer partitions;
+
+    @Option(names = "--strategy", paramLabel = "NAME", description = {"distributed training (train.strategy):"
+        + " exact (synchronous gradient sums, the default) or dl4j-averaging (the model as a DL4J",
+        "ComputationGraph, dl4j-spark parameter averaging; Spark local[*] unless --master); docs/distributed.md"})
+    String strategy;
+
+    @Option(names = "--averaging-frequency", paramLabel = "K", description = "dl4j-averaging: local steps of each"
+            + " worker between two parameter averagings (train.averaging-frequency)")
+    Integer averagingFrequency;
 
     @Override
     public Integer call() throws IOException {
@@ -88,6 +105,12 @@ final class FewShotTrainCommand implements Callable<Integer> {
         }
         if (seed != null) {
             overrides.add("train.seed=" + seed);
+        }
+        if (strategy != null) {
+            overrides.add("train.strategy=" + strategy);
+        }
+        if (averagingFrequency != null) {
+            overrides.add("train.averaging-frequency=" + averagingFrequency);
         }
         String runDir = out != null ? out : Path.of("runs", "fewshot-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();
@@ -111,10 +134,22 @@ final class FewShotTrainCommand implements Callable<Integer> {
         FewShotConfig cfg = FewShotConfig.from(conf);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
+        if (cfg.distributed().dl4jAveraging()) {
+            if (resume) {
+                throw new IllegalArgumentException("--resume is not implemented for train.strategy = dl4j-averaging");
+            }
+            FewShotGraph.checkSupported(cfg);
+            if (partitions != null) {
+                Dl4jAveragingTrainer.batchPerWorker(cfg.train().batch(), partitions);
+            }
+        }
         FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> {
             err.println("srwm: " + msg);
             err.flush();
         });
+        if (cfg.distributed().dl4jAveraging()) {
+            return trainDl4j(cfg, conf, data, runDir, err, outw);
+        }
         if (from != null && !data.identity().equals(from.meta("dataset"))) {
             throw new IllegalArgumentException("--resume: the data at " + data.root() + " (identity "
                     + data.identity() + ") is not what " + runDir + " was trained on (" + from.meta("dataset") + ")");
@@ -207,6 +242,56 @@ final class FewShotTrainCommand implements Callable<Integer> {
         return l.substring(l.lastIndexOf('/') + 1);
     }
 
+    /**
+     * Strategy dl4j-averaging: the DL4J graph on Spark with dl4j-spark's parameter averaging, then the test
+     * accuracy of the best validation graph (the project's protocol, DL4J's running batch-norm statistics).
+     */
+    private Integer trainDl4j(FewShotConfig cfg, Conf conf, FewShotData data, String runLocation, PrintWriter err,
+            PrintWriter outw) throws IOException {
+        if (RunStore.hasScheme(runLocation) && !runLocation.startsWith("file:")) {
+            throw new IllegalArgumentException("--strategy dl4j-averaging writes its run folder on the local disk; "
+                    + "--out " + runLocation + " is not local");
+        }
+        Path runDir = runLocation.startsWith("file:") ? Path.of(java.net.URI.create(runLocation))
+                : Path.of(runLocation);
+        Conf withPath = conf.with(List.of("data.path=" + RunFiles.shippable(data.root())));
+        FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
+        String shipped = withPath.effective();
+        Files.createDirectories(runDir);
+        Files.writeString(runDir.resolve(RunFiles.RUN_CONF), conf.effective(), StandardCharsets.UTF_8);
+        ProgressBar bar = new ProgressBar(err, cfg.train().batch());
+        Dl4jAveragingTrainer.Outcome o;
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(new SparkConf(), "srwm fewshot "
+                + runDir.getFileName(), master))) {
+            int workers = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
+            int perWorker = Dl4jAveragingTrainer.batchPerWorker(cfg.train().batch(), workers);
+            long params = FewShotGraph.build(cfg, data.train().channels(), data.train().height(), data.train().width())
+                    .numParams();
+            err.printf(Locale.ROOT, "srwm: dl4j-averaging: DL4J ComputationGraph, %,d parameters; Spark master %s, "
+                    + "%d workers x %d episodes per minibatch, averaging every %d steps; run folder %s%n", params,
+                    sc.master(), workers, perWorker, cfg.distributed().averagingFrequency(), runDir);
+            o = Dl4jAveragingTrainer.train(sc, cfg, shipped, workers, data.classes("val"), runDir, bar);
+        }
+        bar.finish();
+        EpisodeSource test = Episodes.source(cfg, data.classes("test"), FewShotTrainer.evalSpec(cfg.episode()),
+                Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_TEST_EPISODES), cfg.episode().ways(),
+                cfg.train().batch());
+        Evaluator.Report r = GraphEvaluator.evaluate(o.best(), test, cfg.evalEpisodes(), cfg.train().batch(),
+                GraphEvaluator.BatchNorm.RUNNING);
+        String json = String.format(Locale.ROOT, "{\"accuracy\":%.6f,\"ci95\":%.6f,\"episodes\":%d,\"steps\":%d,"
+                + "\"rounds\":%d,\"seconds\":%.1f,\"best_step\":%d,\"best_val\":%.6f,\"dataset\":\"%s\","
+                + "\"strategy\":\"%s\",\"batch_norm\":\"running\"}", r.accuracy().mean(), r.accuracy().ci95(),
+                r.accuracy().episodes(), o.step(), o.rounds(), o.seconds(), o.bestStep(), o.bestVal(), data.identity(),
+                FewShotConfig.Distributed.DL4J_AVERAGING);
+        Files.writeString(runDir.resolve("result.json"), json + "\n", StandardCharsets.UTF_8);
+        outw.printf(Locale.ROOT, "trained %d steps (%d averaging rounds) in %.1f min; best validation %.2f%% at step "
+                + "%d%n", o.step(), o.rounds(), o.seconds() / 60, 100 * o.bestVal(), o.bestStep());
+        outw.println("test accuracy: " + r.accuracy() + " (" + cfg.episode().ways() + "-way " + cfg.episode().shots()
+                + "-shot, held-out classes, DL4J running batch-norm statistics)");
+        outw.flush();
+        return 0;
+    }
+
     /** One status line on stderr, rewritten in place. */
     static final class ProgressBar implements FewShotTrainer.Progress {
         private final PrintWriter err;
@@ -223,8 +308,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
         public void step(long step, long total, double loss, double accuracy, double stepsPerSecond, double seconds) {
             int width = 24;
             int filled = (int) Math.min(width, width * step / Math.max(1, total));
-            err.printf(Locale.ROOT, "\r[%s%s] step %d/%d | loss %.4f | acc %5.1f%% | %.1f steps/s (%.0f episodes/s)"
-                    + " | %s%s   ", "#".repeat(filled), ".".repeat(width - filled), step, total, loss, 100 * accuracy,
+            String acc = Double.isNaN(accuracy) ? "" : String.format(Locale.ROOT, " | acc %5.1f%%", 100 * accuracy);
+            err.printf(Locale.ROOT, "\r[%s%s] step %d/%d | loss %.4f%s | %.1f steps/s (%.0f episodes/s)"
+                    + " | %s%s   ", "#".repeat(filled), ".".repeat(width - filled), step, total, loss, acc,
                     stepsPerSecond, stepsPerSecond * batch, clock(seconds), val);
             err.flush();
         }

@@ -15,6 +15,9 @@ final class RunFiles {
 
     /** The configuration a run was made with, as written into its folder. */
     static final String RUN_CONF = "run.conf";
+    /** The best and last DL4J graphs of a dl4j-averaging run. */
+    static final String GRAPH_BEST = "best.zip";
+    static final String GRAPH_LAST = "last.zip";
 
     private RunFiles() {
     }
@@ -62,6 +65,34 @@ final class RunFiles {
             return root;
         }
         return Path.of(root).toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * The DL4J graph zip of a dl4j-averaging run folder (best.zip, else last.zip, when the folder has no
+     * checkpoint of the exact model) or a {@code .zip} file; null when {@code runOrFile} is an exact model's.
+     * dl4j-averaging runs are local.
+     */
+    static Path graphModel(String runOrFile) {
+        if (RunStore.hasScheme(runOrFile)) {
+            return null;
+        }
+        Path p = Path.of(runOrFile);
+        if (Files.isDirectory(p)) {
+            try (var files = Files.list(p)) {
+                if (files.anyMatch(f -> f.getFileName().toString().endsWith(".ckpt"))) {
+                    return null;
+                }
+            } catch (IOException ex) {
+                throw new java.io.UncheckedIOException("cannot list " + p, ex);
+            }
+            for (String name : new String[] {GRAPH_BEST, GRAPH_LAST}) {
+                if (Files.isRegularFile(p.resolve(name))) {
+                    return p.resolve(name);
+                }
+            }
+            return null;
+        }
+        return runOrFile.endsWith(".zip") ? p : null;
     }
 
     /** The configuration stored in a checkpoint. */

@@ -34,6 +34,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void fewShotGraphBenchTimesTheDl4jGraph() throws Exception {
+        String[] tiny = {"--set", "data.image-size=16", "--set", "model.channels=4", "--set", "model.width=16", "--set",
+            "model.heads=2", "--set", "model.layers=1", "--set", "train.batch=2", "--warmup", "1", "--steps", "2",
+            "--json"};
+        List<String> graphArgs = new java.util.ArrayList<>(List.of("bench", "fewshot", "--graph"));
+        graphArgs.addAll(List.of(tiny));
+        ReferenceCheckCommandTest.Run g = ReferenceCheckCommandTest.cli(graphArgs.toArray(String[]::new));
+        assertEquals(0, g.code(), g.err());
+        List<String> exactArgs = new java.util.ArrayList<>(List.of("bench", "fewshot"));
+        exactArgs.addAll(List.of(tiny));
+        ReferenceCheckCommandTest.Run e = ReferenceCheckCommandTest.cli(exactArgs.toArray(String[]::new));
+        assertEquals(0, e.code(), e.err());
+        JsonNode graph = new ObjectMapper().readTree(g.out());
+        JsonNode exact = new ObjectMapper().readTree(e.out());
+        // the graph's batch-norm layers also store running mean and variance: 2 x 4 channels x 4 blocks more
+        assertEquals(exact.get("params").asLong() + 32, graph.get("params").asLong());
+        assertEquals(2, graph.get("batch").asInt());
+        assertEquals("dl4j-graph", graph.get("model").asText());
+        assertTrue(graph.get("median_step_ms").asDouble() > 0);
+    }
+
+    @Test
     void badShapeIsRejected() {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "layer", "--shape", "2,2,5");
         assertEquals(2, r.code());

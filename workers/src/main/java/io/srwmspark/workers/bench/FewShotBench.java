@@ -1,5 +1,7 @@
 package io.srwmspark.workers.bench;
 
+import io.srwmspark.workers.dl4j.EpisodeData;
+import io.srwmspark.workers.dl4j.FewShotGraph;
 import io.srwmspark.workers.fewshot.Adam;
 import io.srwmspark.workers.fewshot.ClassImages;
 import io.srwmspark.workers.fewshot.EpisodeBatch;
@@ -9,6 +11,7 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.rng.Seeds;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -123,5 +126,29 @@ public final class FewShotBench {
         double k = steps * 1e6;
         return new Result(model.layout().size(), new Timing(samples), parts[0] / k, parts[1] / k, parts[2] / k,
                 opt / k, batch);
+    }
+
+    /**
+     * The same steps for the DL4J graph of the configuration ({@link FewShotGraph}, strategy dl4j-averaging):
+     * {@code graph.fit} on {@code train.batch} episodes (forward, backward, Adam) plus building the episodes'
+     * MultiDataSet. The parts of the step are not split: backbone, sequence, head and optimizer are NaN.
+     */
+    public static Result runGraph(FewShotConfig cfg, int channels, int warmup, int steps) {
+        int size = cfg.data().imageSize();
+        ComputationGraph graph = FewShotGraph.build(cfg, channels, size, size);
+        ClassImages images = RandomImages.of(Math.max(20, cfg.episode().ways()), 10, channels, size, size, 3);
+        EpisodeSampler sampler = new EpisodeSampler(images, cfg.episode(), 5);
+        int batch = cfg.train().batch();
+        boolean aux = FewShotGraph.hasAux(cfg);
+        double[] samples = new double[steps];
+        for (int s = 0; s < warmup + steps; s++) {
+            long t0 = System.nanoTime();
+            graph.fit(EpisodeData.batch(sampler, (long) s * batch, batch, aux));
+            if (s >= warmup) {
+                samples[s - warmup] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        return new Result(graph.numParams(), new Timing(samples), Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                batch);
     }
 }

@@ -10,5 +10,11 @@
  * workspaces, outputs are copied into the ACTIVATIONS workspace, returned epsilons into ACTIVATION_GRAD and
  * parameter gradients into the gradient views. Parameters are views of the flat parameter vector
  * ({@link io.srwmspark.workers.dl4j.SrwmParamInitializer}).
+ *
+ * <p>The whole few-shot model as a graph, for dl4j-spark's parameter averaging (strategy dl4j-averaging):
+ * {@link io.srwmspark.workers.dl4j.FewShotGraph} builds it, {@link io.srwmspark.workers.dl4j.EpisodeData} turns
+ * episodes into MultiDataSets, {@link io.srwmspark.workers.dl4j.ProtoAuxLoss} is the auxiliary prototypical
+ * loss, {@link io.srwmspark.workers.dl4j.GraphEvaluator} scores it by the project's protocol and
+ * {@link io.srwmspark.workers.dl4j.GraphFile} writes and reads it with its run configuration.
  */
 package io.srwmspark.workers.dl4j;

@@ -14,9 +14,10 @@ import java.util.Locale;
  * @param train   the optimization
  * @param evalEpisodes test episodes of {@code fewshot eval} and of the final report
  * @param multiTask    the sequential multi-task setting (off by default)
+ * @param distributed  how a Spark run distributes training ({@code train.strategy})
  */
 public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train train, int evalEpisodes,
-        MultiTask multiTask) {
+        MultiTask multiTask, Distributed distributed) {
 
     public FewShotConfig {
         if (multiTask.enabled() && episode.setting() != EpisodeSpec.LabelSetting.DELAYED) {
@@ -111,6 +112,40 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
             Adam.Settings adam, int curriculum, double auxProto, int keepLast) {
     }
 
+    /**
+     * How a run on Spark trains (docs/distributed.md).
+     *
+     * @param strategy           {@link #EXACT}: synchronous gradient aggregation, the same update as one machine;
+     *                           {@link #DL4J_AVERAGING}: the model as a DL4J ComputationGraph trained with
+     *                           dl4j-spark's parameter averaging
+     * @param averagingFrequency dl4j-averaging only: local minibatch steps each worker takes between two
+     *                           parameter averagings (the global batch {@code train.batch} is split evenly over
+     *                           the workers, so each worker's minibatch is {@code train.batch / workers} episodes)
+     */
+    public record Distributed(String strategy, int averagingFrequency) {
+
+        /** Synchronous data-parallel SGD with exact gradient sums (the default). */
+        public static final String EXACT = "exact";
+        /** dl4j-spark's ParameterAveragingTrainingMaster over a DL4J ComputationGraph of the model. */
+        public static final String DL4J_AVERAGING = "dl4j-averaging";
+
+        public Distributed {
+            if (!EXACT.equals(strategy) && !DL4J_AVERAGING.equals(strategy)) {
+                throw new IllegalArgumentException("train.strategy must be " + EXACT + " or " + DL4J_AVERAGING
+                        + ", got '" + strategy + "'");
+            }
+            if (averagingFrequency < 1) {
+                throw new IllegalArgumentException("train.averaging-frequency must be >= 1, got "
+                        + averagingFrequency);
+            }
+        }
+
+        /** Whether the run trains with dl4j-spark's parameter averaging. */
+        public boolean dl4jAveraging() {
+            return DL4J_AVERAGING.equals(strategy);
+        }
+    }
+
     /** Reads every key; fails on keys nobody reads. */
     public static FewShotConfig from(Conf c) {
         int imageSize = c.integer("data.image-size", 28, 4, 1024);
@@ -140,8 +175,10 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
                 Integer.MAX_VALUE), c.number("train.aux-proto", 0, 0, 1e6),
                 c.integer("train.keep-last", 3, 1, 1_000_000));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
+        Distributed distributed = new Distributed(c.choice("train.strategy", Distributed.EXACT, Distributed.EXACT,
+                Distributed.DL4J_AVERAGING), c.integer("train.averaging-frequency", 5, 1, 1 << 20));
         c.rejectUnread();
-        return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask);
+        return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask, distributed);
     }
 
     private static Data data(Conf c, String prefix, long synthSeed, int imageSize, int channels) {
