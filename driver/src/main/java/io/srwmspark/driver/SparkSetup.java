@@ -39,6 +39,8 @@ public final class SparkSetup {
         // a shard's gradient (4 bytes per parameter) comes back in the task's status message, not through a
         // block fetch (the default direct-result limit is 1 MiB)
         conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
+        // the broadcast is a float vector: LZ4 barely shrinks it and costs the driver time every step
+        conf.setIfMissing("spark.broadcast.compress", "false");
         for (String key : new String[] {"spark.executor.extraJavaOptions", "spark.driver.extraJavaOptions"}) {
             String current = conf.get(key, "");
             if (!current.contains("jdk.incubator.vector")) {

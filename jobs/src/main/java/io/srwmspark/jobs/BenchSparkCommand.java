@@ -42,14 +42,15 @@ final class BenchSparkCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a configuration key (repeatable)")
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--batch", defaultValue = "96", paramLabel = "B", description = "episodes per step (default:"
+    @Option(names = "--batch", defaultValue = "128", paramLabel = "B", description = "episodes per step (default:"
             + " ${DEFAULT-VALUE}, so that a step computes >= 200 ms on each of local[2]'s cores with the demo model)")
     int batch;
 
-    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "untimed steps")
+    @Option(names = "--warmup", defaultValue = "30", paramLabel = "N", description = "untimed steps (the JIT"
+            + " needs a few dozen steps to settle, more with concurrent tasks)")
     int warmup;
 
-    @Option(names = "--steps", defaultValue = "15", paramLabel = "N", description = "timed steps")
+    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "timed steps")
     int steps;
 
     @Option(names = "--json", description = "one JSON object")
@@ -120,8 +121,8 @@ final class BenchSparkCommand implements Callable<Integer> {
     }
 
     /**
-     * local[N] in a fresh JVM whose CPU kernels and ND4J use N threads, so that local[1] really uses one core
-     * and local[2] two (in one JVM the kernels of a task already spread over every core).
+     * local[N] in a fresh JVM where every task computes on one thread (its kernels inline, ND4J on one OpenMP
+     * thread), as on an executor with {@code spark.task.cpus = 1}: local[1] uses one core and local[2] two.
      */
     private Row forked(int threads) throws IOException {
         List<String> cmd = new ArrayList<>();
@@ -131,7 +132,7 @@ final class BenchSparkCommand implements Callable<Integer> {
                 cmd.add(a);
             }
         }
-        cmd.add("-Dsrwm.cpu.threads=" + threads);
+        cmd.add("-Dsrwm.cpu.threads=1");                                // each task owns one core
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench", "spark",
                 "--config", config, "--warmup", Integer.toString(warmup), "--steps", Integer.toString(steps),
                 "--batch", Integer.toString(batch), "--only", Integer.toString(threads)));
@@ -139,7 +140,7 @@ final class BenchSparkCommand implements Callable<Integer> {
             cmd.addAll(List.of("--set", s));
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        pb.environment().put("OMP_NUM_THREADS", "1");                   // ND4J too: the tasks fill the cores
         Process p = pb.start();
         String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         try {

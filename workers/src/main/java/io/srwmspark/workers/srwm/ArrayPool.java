@@ -20,9 +20,15 @@ public final class ArrayPool {
     private final Map<Integer, ArrayDeque<SoftReference<float[]>>> floats = new HashMap<>();
     private final Map<Integer, ArrayDeque<SoftReference<double[]>>> doubles = new HashMap<>();
 
-    /** A float array of length n, zeroed when {@code zero}. */
-    public synchronized float[] takeFloat(int n, boolean zero) {
-        float[] a = poll(floats, n);
+    /**
+     * A float array of length n, zeroed when {@code zero}. Only the pool lookup holds the lock: allocating and
+     * zeroing multi-megabyte arrays under it would serialize concurrent callers (shards of one executor).
+     */
+    public float[] takeFloat(int n, boolean zero) {
+        float[] a;
+        synchronized (this) {
+            a = poll(floats, n);
+        }
         if (a == null) {
             return new float[n];
         }
@@ -32,9 +38,12 @@ public final class ArrayPool {
         return a;
     }
 
-    /** A double array of length n, zeroed when {@code zero}. */
-    public synchronized double[] takeDouble(int n, boolean zero) {
-        double[] a = poll(doubles, n);
+    /** A double array of length n, zeroed when {@code zero} (the lock as in {@link #takeFloat}). */
+    public double[] takeDouble(int n, boolean zero) {
+        double[] a;
+        synchronized (this) {
+            a = poll(doubles, n);
+        }
         if (a == null) {
             return new double[n];
         }
