@@ -1,5 +1,6 @@
 package io.srwmspark.workers.dl4j;
 
+import io.srwmspark.workers.fewshot.ProtoAux;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.common.primitives.Pair;
@@ -113,69 +114,14 @@ public final class ProtoAuxLoss implements ILossFunction {
         double[] score = new double[rows];
         double[] g = new double[rows * f];
         for (java.util.List<Integer> ep : episodes.values()) {
-            double[] proto = new double[n * f];
-            int[] count = new int[n];
-            for (int r : ep) {
-                int fed = argOne(lab, r * w, n);
-                if (fed >= 0) {
-                    count[fed]++;
-                    for (int k = 0; k < f; k++) {
-                        proto[fed * f + k] += x[r * f + k];
-                    }
-                }
+            int[] members = ep.stream().mapToInt(Integer::intValue).toArray();
+            int[] fed = new int[members.length];
+            int[] target = new int[members.length];
+            for (int i = 0; i < members.length; i++) {
+                fed[i] = argOne(lab, members[i] * w, n);
+                target[i] = argOne(lab, members[i] * w + n, n);
             }
-            for (int j = 0; j < n; j++) {
-                for (int k = 0; k < f && count[j] > 0; k++) {
-                    proto[j * f + k] /= count[j];
-                }
-            }
-            double[] dProto = new double[n * f];
-            for (int r : ep) {
-                int y = argOne(lab, r * w + n, n);
-                if (y < 0) {
-                    continue;                                                      // not a scored query
-                }
-                double[] logit = new double[n];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    double d = 0;
-                    for (int k = 0; k < f; k++) {
-                        double diff = x[r * f + k] - proto[j * f + k];
-                        d += diff * diff;
-                    }
-                    logit[j] = count[j] > 0 ? -d : Double.NEGATIVE_INFINITY;
-                    max = Math.max(max, logit[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    sum += Math.exp(logit[j] - max);
-                }
-                score[r] = weight * (Math.log(sum) + max - logit[y]);
-                if (!withGradient) {
-                    continue;
-                }
-                for (int j = 0; j < n; j++) {
-                    if (count[j] == 0) {
-                        continue;
-                    }
-                    double dl = weight * (Math.exp(logit[j] - max) / sum - (j == y ? 1 : 0));     // dScore/dlogit_j
-                    for (int k = 0; k < f; k++) {
-                        double diff = x[r * f + k] - proto[j * f + k];
-                        g[r * f + k] += -2 * diff * dl;
-                        dProto[j * f + k] += 2 * diff * dl;
-                    }
-                }
-            }
-            if (withGradient) {
-                for (int r : ep) {
-                    int fed = argOne(lab, r * w, n);
-                    if (fed >= 0) {
-                        for (int k = 0; k < f; k++) {
-                            g[r * f + k] += dProto[fed * f + k] / count[fed];
-                        }
-                    }
-                }
-            }
+            ProtoAux.episode(x, f, n, members, fed, target, weight, score, withGradient ? g : null);
         }
         INDArray perRow = Nd4j.create(Nd4j.createBuffer(score), new long[] {rows, 1}).castTo(preOutput.dataType());
         if (!withGradient) {

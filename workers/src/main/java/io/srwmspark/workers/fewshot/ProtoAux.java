@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * their cross-entropy, weighted and normalized like the main loss. It gives the CNN a metric-learning signal
  * from the first step, which helps the sequence model leave the chance plateau; evaluation never uses it.
  */
-final class ProtoAux {
+public final class ProtoAux {
 
     private ProtoAux() {
     }
@@ -38,68 +38,101 @@ final class ProtoAux {
         int b = batch.episodes();
         int t = batch.steps();
         int n = batch.spec().ways();
-        double loss = 0;
         float[] labels = batch.labelsIn();
         int width = labels.length / (b * t);
+        int[] rows = new int[t];
+        int[] fed = new int[t];
+        int[] target = new int[t];
+        double loss = 0;
         for (int e = 0; e < b; e++) {
-            double[] proto = new double[n * f];
-            int[] count = new int[n];
             for (int s = 0; s < t; s++) {
                 int row = e * t + s;
-                int label = fedLabel(labels, row, width);
-                if (label >= 0) {
-                    count[label]++;
-                    for (int k = 0; k < f; k++) {
-                        proto[label * f + k] += x[row * f + k];
-                    }
+                rows[s] = row;
+                fed[s] = fedLabel(labels, row, width);
+                target[s] = batch.scored()[row] != 0 ? batch.targets()[row] : -1;
+            }
+            loss += episode(x, f, n, rows, fed, target, scale, null, g);
+        }
+        return loss;
+    }
+
+    /**
+     * The prototypical loss of one episode: prototypes are the mean features of the rows fed with each label
+     * ({@code fed[i] >= 0}), and each scored row ({@code target[i] >= 0}) is classified against them by
+     * {@code -|f - p_j|^2}. Shared with the DL4J graph's loss function ({@code dl4j.ProtoAuxLoss}).
+     *
+     * @param x      (R, F) features, row-major
+     * @param rows   the episode's rows of x
+     * @param weight multiplies the loss in {@code score} and the gradient
+     * @param score  if non-null, receives weight x the loss of each scored row
+     * @param g      if non-null, receives weight x dLoss/dx (R, F)
+     * @return the summed loss of the scored rows, unweighted
+     */
+    public static double episode(double[] x, int f, int n, int[] rows, int[] fed, int[] target, double weight,
+            double[] score, double[] g) {
+        double[] proto = new double[n * f];
+        int[] count = new int[n];
+        for (int i = 0; i < rows.length; i++) {
+            if (fed[i] >= 0) {
+                count[fed[i]]++;
+                for (int k = 0; k < f; k++) {
+                    proto[fed[i] * f + k] += x[rows[i] * f + k];
                 }
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            for (int k = 0; k < f && count[j] > 0; k++) {
+                proto[j * f + k] /= count[j];
+            }
+        }
+        double loss = 0;
+        double[] dProto = new double[n * f];
+        double[] logit = new double[n];
+        for (int i = 0; i < rows.length; i++) {
+            int y = target[i];
+            if (y < 0) {
+                continue;
+            }
+            int row = rows[i];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                double d = 0;
+                for (int k = 0; k < f; k++) {
+                    double diff = x[row * f + k] - proto[j * f + k];
+                    d += diff * diff;
+                }
+                logit[j] = count[j] > 0 ? -d : Double.NEGATIVE_INFINITY;
+                max = Math.max(max, logit[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                sum += Math.exp(logit[j] - max);
+            }
+            double l = Math.log(sum) + max - logit[y];
+            loss += l;
+            if (score != null) {
+                score[row] = weight * l;
+            }
+            if (g == null) {
+                continue;
             }
             for (int j = 0; j < n; j++) {
-                for (int k = 0; k < f && count[j] > 0; k++) {
-                    proto[j * f + k] /= count[j];
-                }
-            }
-            double[] dProto = new double[n * f];
-            for (int s = 0; s < t; s++) {
-                int row = e * t + s;
-                if (batch.scored()[row] == 0) {
+                if (count[j] == 0) {
                     continue;
                 }
-                double[] logit = new double[n];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    double d = 0;
-                    for (int k = 0; k < f; k++) {
-                        double diff = x[row * f + k] - proto[j * f + k];
-                        d += diff * diff;
-                    }
-                    logit[j] = count[j] > 0 ? -d : Double.NEGATIVE_INFINITY;
-                    max = Math.max(max, logit[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    sum += Math.exp(logit[j] - max);
-                }
-                int y = batch.targets()[row];
-                loss += Math.log(sum) + max - logit[y];
-                for (int j = 0; j < n; j++) {
-                    if (count[j] == 0) {
-                        continue;
-                    }
-                    double dl = (Math.exp(logit[j] - max) / sum - (j == y ? 1 : 0)) * scale;
-                    for (int k = 0; k < f; k++) {
-                        double diff = x[row * f + k] - proto[j * f + k];
-                        g[row * f + k] += -2 * diff * dl;
-                        dProto[j * f + k] += 2 * diff * dl;
-                    }
+                double dl = weight * (Math.exp(logit[j] - max) / sum - (j == y ? 1 : 0));     // dLoss/dlogit_j
+                for (int k = 0; k < f; k++) {
+                    double diff = x[row * f + k] - proto[j * f + k];
+                    g[row * f + k] += -2 * diff * dl;
+                    dProto[j * f + k] += 2 * diff * dl;
                 }
             }
-            for (int s = 0; s < t; s++) {
-                int row = e * t + s;
-                int label = fedLabel(labels, row, width);
-                if (label >= 0) {
+        }
+        if (g != null) {
+            for (int i = 0; i < rows.length; i++) {
+                if (fed[i] >= 0) {
                     for (int k = 0; k < f; k++) {
-                        g[row * f + k] += dProto[label * f + k] / count[label];
+                        g[rows[i] * f + k] += dProto[fed[i] * f + k] / count[fed[i]];
                     }
                 }
             }
