@@ -78,9 +78,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         FewShotConfig cfg = FewShotConfig.from(conf);
         PrintWriter err = spec.commandLine().getErr();
         FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
-        Conf withPath = conf.with(List.of("data.path=" + data.root()));
-        FewShotConfig.from(withPath);
-        String shipped = withPath.effective();
+        String shipped = RunFiles.forExecutors(conf, data);
         FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                 data.train().width());
         if (only != null) {

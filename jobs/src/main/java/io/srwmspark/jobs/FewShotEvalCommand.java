@@ -180,7 +180,8 @@ final class FewShotEvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String jsonArray(double[] values) {
+    /** {@code [v0,v1,...]} with six decimals. */
+    static String jsonArray(double[] values) {
         StringBuilder b = new StringBuilder("[");
         for (int i = 0; i < values.length; i++) {
             b.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", values[i]));

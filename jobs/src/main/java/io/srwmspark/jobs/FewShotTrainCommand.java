@@ -4,6 +4,7 @@ import io.srwmspark.driver.Dl4jAveragingTrainer;
 import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.data.DataStore;
 import io.srwmspark.workers.dl4j.FewShotGraph;
 import io.srwmspark.workers.dl4j.GraphEvaluator;
 import io.srwmspark.workers.fewshot.Checkpoint;
@@ -184,11 +185,8 @@ final class FewShotTrainCommand implements Callable<Integer> {
         Evaluator.Report r = Evaluator.evaluate(model, o.bestParams(), test, cfg.evalEpisodes(), cfg.train().batch());
         StringBuilder perShot = new StringBuilder();
         for (int task = 0; task < r.perShot().length && r.perShot()[task].length > 0; task++) {
-            perShot.append(task == 0 ? ",\"per_shot\":[[" : ",[");
-            for (int k = 0; k < r.perShot()[task].length; k++) {
-                perShot.append(k > 0 ? "," : "").append(String.format(Locale.ROOT, "%.6f", r.perShot()[task][k]));
-            }
-            perShot.append(']');
+            perShot.append(task == 0 ? ",\"per_shot\":[" : ",")
+                    .append(FewShotEvalCommand.jsonArray(r.perShot()[task]));
         }
         if (perShot.length() > 0) {
             perShot.append(']');
@@ -218,13 +216,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
             RunStore run, Checkpoint from, Map<String, String> meta, ProgressBar bar, PrintWriter err)
             throws IOException {
         // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
-        List<String> paths = new java.util.ArrayList<>(List.of("data.path=" + RunFiles.shippable(data.root())));
-        if (data.second() != null) {
-            paths.add("multitask.data.path=" + RunFiles.shippable(data.second().root()));
-        }
-        Conf withPath = conf.with(paths);
-        FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
-        String shipped = withPath.effective();
+        String shipped = RunFiles.forExecutors(conf, data);
         SparkConf base = new SparkConf();
         try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + runName(run),
                 master))) {
@@ -248,15 +240,13 @@ final class FewShotTrainCommand implements Callable<Integer> {
      */
     private Integer trainDl4j(FewShotConfig cfg, Conf conf, FewShotData data, String runLocation, PrintWriter err,
             PrintWriter outw) throws IOException {
-        if (RunStore.hasScheme(runLocation) && !runLocation.startsWith("file:")) {
+        if (DataStore.hasScheme(runLocation) && !runLocation.startsWith("file:")) {
             throw new IllegalArgumentException("--strategy dl4j-averaging writes its run folder on the local disk; "
                     + "--out " + runLocation + " is not local");
         }
         Path runDir = runLocation.startsWith("file:") ? Path.of(java.net.URI.create(runLocation))
                 : Path.of(runLocation);
-        Conf withPath = conf.with(List.of("data.path=" + RunFiles.shippable(data.root())));
-        FewShotConfig.from(withPath);                                   // reads every key, so effective() lists all
-        String shipped = withPath.effective();
+        String shipped = RunFiles.forExecutors(conf, data);
         Files.createDirectories(runDir);
         Files.writeString(runDir.resolve(RunFiles.RUN_CONF), conf.effective(), StandardCharsets.UTF_8);
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());

@@ -1,14 +1,18 @@
 package io.srwmspark.jobs;
 
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.data.DataStore;
 import io.srwmspark.workers.fewshot.Checkpoint;
+import io.srwmspark.workers.fewshot.FewShotConfig;
+import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.store.CheckpointFiles;
-import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Where a run's files are and how configurations are found. */
 final class RunFiles {
@@ -61,10 +65,25 @@ final class RunFiles {
      * in folders of their own; URIs ({@code hdfs://}, {@code s3a://}, {@code file:}) unchanged.
      */
     static String shippable(String root) {
-        if (RunStore.hasScheme(root)) {
+        if (DataStore.hasScheme(root)) {
             return root;
         }
         return Path.of(root).toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * The run's effective configuration as executors get it: the dataset roots the driver resolved
+     * ({@code data.path}, and {@code multitask.data.path} when there is a second dataset) made shippable, and
+     * every key listed (the text is also the key of the executors' per-JVM cache).
+     */
+    static String forExecutors(Conf conf, FewShotData data) {
+        List<String> paths = new ArrayList<>(List.of("data.path=" + shippable(data.root())));
+        if (data.second() != null) {
+            paths.add("multitask.data.path=" + shippable(data.second().root()));
+        }
+        Conf withPaths = conf.with(paths);
+        FewShotConfig.from(withPaths);                                  // reads every key, so effective() lists all
+        return withPaths.effective();
     }
 
     /**
@@ -73,7 +92,7 @@ final class RunFiles {
      * dl4j-averaging runs are local.
      */
     static Path graphModel(String runOrFile) {
-        if (RunStore.hasScheme(runOrFile)) {
+        if (DataStore.hasScheme(runOrFile)) {
             return null;
         }
         Path p = Path.of(runOrFile);

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.store;
 
+import io.srwmspark.workers.data.DataStore;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -92,28 +93,13 @@ public final class RunStore {
         if (location == null || location.isBlank()) {
             throw new IllegalArgumentException("location is empty");
         }
-        if (hasScheme(location) && !location.startsWith("file:")) {
+        if (DataStore.hasScheme(location) && !location.startsWith("file:")) {
             Path p = new Path(URI.create(location));
             return new Location(p.getFileSystem(conf), p);
         }
         java.nio.file.Path local = location.startsWith("file:") ? java.nio.file.Path.of(URI.create(location))
                 : java.nio.file.Path.of(location);
         return new Location(FileSystem.getLocal(conf).getRaw(), new Path(local.toAbsolutePath().normalize().toUri()));
-    }
-
-    /** True for {@code scheme:...} with a scheme of two or more letters (not a Windows drive letter). */
-    public static boolean hasScheme(String location) {
-        int colon = location.indexOf(':');
-        if (colon < 2) {
-            return false;
-        }
-        for (int i = 0; i < colon; i++) {
-            char c = location.charAt(i);
-            if (!(Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The folder as given. */
