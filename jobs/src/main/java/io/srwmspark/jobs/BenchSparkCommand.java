@@ -46,11 +46,18 @@ final class BenchSparkCommand implements Callable<Integer> {
             + " ${DEFAULT-VALUE}, so that a step computes >= 200 ms on each of local[2]'s cores with the demo model)")
     int batch;
 
-    @Option(names = "--warmup", defaultValue = "30", paramLabel = "N", description = "untimed steps (the JIT"
-            + " needs a few dozen steps to settle, more with concurrent tasks)")
+    @Option(names = "--warmup", defaultValue = "30", paramLabel = "N", description = "untimed steps at least"
+            + " (default: ${DEFAULT-VALUE}); warm-up goes on until the JVM has settled (see --max-warmup)")
     int warmup;
 
-    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "timed steps")
+    @Option(names = "--max-warmup", defaultValue = "300", paramLabel = "N", description = "untimed steps at most"
+            + " (default: ${DEFAULT-VALUE}): settled means that over the last " + SETTLE_WINDOW + " steps the JIT"
+            + " compiled for <= 2% of the wall time and the process touched <= " + SETTLE_FAULTS + " new pages"
+            + " per step")
+    int maxWarmup;
+
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "timed steps (default:"
+            + " ${DEFAULT-VALUE}; the median is reported)")
     int steps;
 
     @Option(names = "--json", description = "one JSON object")
@@ -60,17 +67,25 @@ final class BenchSparkCommand implements Callable<Integer> {
             description = "measure local[N] in this JVM and print one JSON row (used by the forked runs)")
     Integer only;
 
+    static final int SETTLE_WINDOW = 10;
+    static final int SETTLE_FAULTS = 256;
+
     /**
-     * Median step ms, the mean share of the step outside the slowest shard's compute, and mean ms of the
-     * slowest shard's compute and of the broadcast.
+     * Median step ms, the mean share of the step outside the slowest shard's compute, mean ms of the slowest
+     * shard's compute and of the broadcast, and the warm-up steps run (and whether the JVM settled in them).
      */
-    record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs) {
+    record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs, int warmupSteps,
+            boolean settled) {
     }
 
     @Override
     public Integer call() throws IOException {
         if (batch < 2) {
             throw new IllegalArgumentException("--batch must be >= 2, got " + batch);
+        }
+        if (warmup < 0 || maxWarmup < warmup || steps < 1) {
+            throw new IllegalArgumentException("need 0 <= --warmup <= --max-warmup and --steps >= 1, got --warmup "
+                    + warmup + ", --max-warmup " + maxWarmup + ", --steps " + steps);
         }
         List<String> all = new ArrayList<>(sets);
         all.add("train.batch=" + batch);
@@ -85,8 +100,9 @@ final class BenchSparkCommand implements Callable<Integer> {
             Row r = measure(cfg, shipped, model, only);
             PrintWriter out = spec.commandLine().getOut();
             out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                    + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f}", r.threads(), r.stepMs(), r.overhead(),
-                    r.computeMs(), r.broadcastMs()));
+                    + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"warmup_steps\":%d,\"settled\":%b}",
+                    r.threads(), r.stepMs(), r.overhead(), r.computeMs(), r.broadcastMs(), r.warmupSteps(),
+                    r.settled()));
             out.flush();
             return 0;
         }
@@ -100,17 +116,19 @@ final class BenchSparkCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
-                    + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f}", batch,
-                    1000 / one.stepMs(), 1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(),
-                    two.computeMs()));
+                    + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
+                    + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b}", batch, 1000 / one.stepMs(),
+                    1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(),
+                    one.warmupSteps(), two.warmupSteps(), one.settled() && two.settled()));
         } else {
-            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps after %d warm-up steps%n", config,
-                    cfg.train().batch(), steps, warmup);
-            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %13s %16s%n", "master", "step ms", "steps/s",
-                    "shard ms (max)", "broadcast ms", "outside compute");
+            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps (median) after %d..%d warm-up steps%n", config,
+                    cfg.train().batch(), steps, warmup, maxWarmup);
+            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %13s %16s %18s%n", "master", "step ms", "steps/s",
+                    "shard ms (max)", "broadcast ms", "outside compute", "warm-up steps");
             for (Row r : rows) {
-                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %13.1f %15.1f%%%n", "local[" + r.threads() + "]",
-                        r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(), 100 * r.overhead());
+                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %13.1f %15.1f%% %18s%n",
+                        "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),
+                        100 * r.overhead(), r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
         }
@@ -132,7 +150,8 @@ final class BenchSparkCommand implements Callable<Integer> {
         }
         cmd.add("-Dsrwm.cpu.threads=1");                                // each task owns one core
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench", "spark",
-                "--config", config, "--warmup", Integer.toString(warmup), "--steps", Integer.toString(steps),
+                "--config", config, "--warmup", Integer.toString(warmup), "--max-warmup",
+                Integer.toString(maxWarmup), "--steps", Integer.toString(steps),
                 "--batch", Integer.toString(batch), "--only", Integer.toString(threads)));
         for (String s : sets) {
             cmd.addAll(List.of("--set", s));
@@ -151,7 +170,8 @@ final class BenchSparkCommand implements Callable<Integer> {
             org.nd4j.shade.jackson.databind.JsonNode n = new org.nd4j.shade.jackson.databind.ObjectMapper()
                     .readTree(line);
             return new Row(threads, n.get("step_ms").asDouble(), n.get("overhead").asDouble(),
-                    n.get("compute_ms").asDouble(), n.get("broadcast_ms").asDouble());
+                    n.get("compute_ms").asDouble(), n.get("broadcast_ms").asDouble(), n.get("warmup_steps").asInt(),
+                    n.get("settled").asBoolean());
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the forked bench", ex);
@@ -167,22 +187,29 @@ final class BenchSparkCommand implements Callable<Integer> {
                     "bench local[" + threads + "]");
             INDArray params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(),
                     FewShotTrainer.STREAM_INIT));
+            Settling settling = new Settling(SETTLE_WINDOW, 0.02, SETTLE_FAULTS);
+            int warm = 0;
+            boolean settled = false;
+            while (warm < maxWarmup && !(warm >= warmup && settled)) {
+                grads.compute(warm++, params);
+                settling.step();
+                settled = settling.settled();
+            }
             double[] ms = new double[steps];
             double overhead = 0;
             double compute = 0;
             double broadcast = 0;
-            for (int s = 0; s < warmup + steps; s++) {
+            for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
-                GradientSum g = grads.compute(s, params);
+                GradientSum g = grads.compute(warm + s, params);
                 long took = System.nanoTime() - t0;
-                if (s >= warmup) {
-                    ms[s - warmup] = took / 1e6;
-                    overhead += 1 - g.maxShardNanos() / (double) took;
-                    compute += g.maxShardNanos() / 1e6;
-                    broadcast += grads.lastTiming().broadcastNanos() / 1e6;
-                }
+                ms[s] = took / 1e6;
+                overhead += 1 - g.maxShardNanos() / (double) took;
+                compute += g.maxShardNanos() / 1e6;
+                broadcast += grads.lastTiming().broadcastNanos() / 1e6;
             }
-            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps, broadcast / steps);
+            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps, broadcast / steps,
+                    warm, settled);
         }
     }
 }

@@ -3,8 +3,10 @@ package io.srwmspark.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
@@ -53,6 +55,32 @@ class BenchCommandTest {
         assertEquals(2, graph.get("batch").asInt());
         assertEquals("dl4j-graph", graph.get("model").asText());
         assertTrue(graph.get("median_step_ms").asDouble() > 0);
+    }
+
+    @Test
+    void sparkBenchWarmsUpBetweenItsBoundsAndReportsARow(@TempDir Path tmp) throws Exception {
+        Path data = FewShotCommandsTest.glyphs(tmp);
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--only", "2", "--set",
+                "data.path=" + data, "--set", "data.split=12,6,6", "--set", "data.image-size=16", "--set",
+                "episode.queries=2", "--set",
+                "model.channels=4", "--set", "model.width=16", "--set", "model.heads=2", "--set", "model.layers=1",
+                "--batch", "4", "--warmup", "1", "--max-warmup", "3", "--steps", "2");
+        assertEquals(0, r.code(), r.err());
+        JsonNode row = new ObjectMapper().readTree(r.out().lines().filter(l -> l.startsWith("{")).findFirst()
+                .orElseThrow());
+        assertEquals(2, row.get("threads").asInt());
+        int warm = row.get("warmup_steps").asInt();
+        assertTrue(warm >= 1 && warm <= 3, "warm-up steps " + warm);
+        // settled needs a full window of steps, more than three
+        assertTrue(!row.get("settled").asBoolean() && warm == 3, r.out());
+        assertTrue(row.get("step_ms").asDouble() > 0 && row.get("compute_ms").asDouble() > 0, r.out());
+    }
+
+    @Test
+    void sparkBenchRejectsAWarmUpRangeUpsideDown() {
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--warmup", "5",
+                "--max-warmup", "4");
+        assertTrue(r.code() != 0 && r.err().contains("--max-warmup"), r.err());
     }
 
     @Test

@@ -308,14 +308,20 @@ final class ConvOpsF64 {
             DoubleVector my = DoubleVector.fromArray(S, mdy, go + v);
             DoubleVector myx = DoubleVector.fromArray(S, mdyx, go + v);
             DoubleVector sum = DoubleVector.zero(S);
-            for (int y = 0; y < s.h; y++) {
-                for (int x = 0; x < s.w; x++) {
-                    int zq = img * s.outImage + (y * s.w + x) * cop + v;
-                    int dq = img * s.dzImage + ((y + 1) * (s.w + 2) + x + 1) * cop + v;
-                    DoubleVector xh = DoubleVector.fromArray(S, z, zq).sub(mean).mul(inv);
-                    DoubleVector dz = DoubleVector.fromArray(S, d, dq).sub(my).sub(xh.mul(myx)).mul(scale);
-                    dz.intoArray(d, dq);
-                    sum = sum.add(dz);
+            // one flat loop over the image's pixels (row-major, skipping the padding at each row end): a vector
+            // accumulator carried through nested loops is not scalar-replaced by C2 and gets boxed every pixel
+            int zq = img * s.outImage + v;
+            int dq = img * s.dzImage + ((s.w + 2) + 1) * cop + v;
+            for (int p = 0, x = 0, n = s.h * s.w; p < n; p++) {
+                DoubleVector xh = DoubleVector.fromArray(S, z, zq).sub(mean).mul(inv);
+                DoubleVector dz = DoubleVector.fromArray(S, d, dq).sub(my).sub(xh.mul(myx)).mul(scale);
+                dz.intoArray(d, dq);
+                sum = sum.add(dz);
+                zq += cop;
+                dq += cop;
+                if (++x == s.w) {
+                    x = 0;
+                    dq += 2 * cop;
                 }
             }
             if (dBiasImg != null) {

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.srwmspark.workers.nn.SrwmBlock;
+import io.srwmspark.workers.srwm.SrwmKernels;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -49,6 +54,32 @@ class GradientSumTest {
             diff = Math.max(diff, Math.abs(w[i] - p[i]));
         }
         assertTrue(diff <= 1e-5 * max, "relative difference " + diff / max);
+    }
+
+    /**
+     * The pass workspace hands the same memory to every pass: passes of changing sizes, in and out of it, give
+     * bitwise the gradients and losses of passes without it (a temporary that outlived its pass, or memory reused
+     * while still in use, would show here).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"srwm", "srwm-nd4j", "deltanet", "lstm"})
+    void theReusedPassWorkspaceChangesNoBit(String sequence) {
+        FewShotModel m = sequence.equals("srwm-nd4j")
+                ? new FewShotModel(new LinearBackbone(4, 3), List.of(
+                        BlockSequence.srwm(SrwmBlock.Config.of(2, 2, 6), SrwmKernels.byName("nd4j")),
+                        BlockSequence.srwm(SrwmBlock.Config.of(2, 2, 6), SrwmKernels.byName("nd4j"))), 3, 4, 0)
+                : FewShotModelGradientTest.model(sequence, 3, 0.5);
+        INDArray p = m.init(DataType.FLOAT, 3);
+        int n = (int) m.layout().size();
+        int[][] passes = {{0, 3}, {3, 3}, {6, 5}, {11, 1}, {0, 3}, {12, 6}};
+        for (int[] pass : passes) {
+            EpisodeBatch batch = sampler.batch(pass[0], pass[1]);
+            INDArray expected = m.layout().zeros(DataType.FLOAT);
+            FewShotModel.Result plain = m.run(p, batch, 12, 7, expected);
+            GradientSum inWorkspace = new GradientSum(n).add(m, p, sampler, pass[0], pass[1], 12, 7);
+            assertArrayEquals(expected.data().asFloat(), inWorkspace.gradient(), 0f, sequence + " pass " + pass[0]);
+            assertEquals(plain.lossSum() / plain.scored(), inWorkspace.meanLoss(), 0, sequence + " loss, pass " + pass[0]);
+        }
     }
 
     @Test
