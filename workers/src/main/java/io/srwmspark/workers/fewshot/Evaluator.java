@@ -41,7 +41,7 @@ public final class Evaluator {
             int count = Math.min(batch, episodes - first);
             EpisodeBatch b = sampler.batch(first, count);
             int t = b.steps();
-            FewShotModel.Result r = StepWorkspace.run(() -> model.run(params, b, 1, 0, null));
+            FewShotModel.Result r = model.run(params, b, 1, 0, null);
             loss += r.lossSum();
             scored += r.scored();
             for (int e = 0; e < count; e++) {

@@ -96,7 +96,8 @@ public final class FewShotModel {
 
     /**
      * Forward (and with {@code flatGrad} non-null, backward) over a batch. Gradients of
-     * {@code lossSum / normalizer} are added into {@code flatGrad}.
+     * {@code lossSum / normalizer} are added into {@code flatGrad}. The pass's ND4J temporaries live in this
+     * thread's pass workspace ({@link StepWorkspace}); {@code flat} and {@code flatGrad} are the caller's.
      */
     public Result run(INDArray flat, EpisodeBatch batch, double normalizer, long seed, INDArray flatGrad) {
         return run(flat, batch, normalizer, seed, flatGrad, null);
@@ -118,6 +119,11 @@ public final class FewShotModel {
     /** As {@link #run(INDArray, EpisodeBatch, double, long, INDArray)}, timing the parts into {@code clock}. */
     public Result run(INDArray flat, EpisodeBatch batch, double normalizer, long seed, INDArray flatGrad,
             Clock clock) {
+        return StepWorkspace.run(() -> pass(flat, batch, normalizer, seed, flatGrad, clock));
+    }
+
+    /** The pass of {@link #run}, its temporaries in whatever workspace is active (none: plain native memory). */
+    Result pass(INDArray flat, EpisodeBatch batch, double normalizer, long seed, INDArray flatGrad, Clock clock) {
         Clock c = clock == null ? new Clock() : clock;
         boolean training = flatGrad != null;
         DataType type = flat.dataType();

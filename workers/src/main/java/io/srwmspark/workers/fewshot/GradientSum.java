@@ -53,7 +53,7 @@ public final class GradientSum implements Serializable {
         long t0 = System.nanoTime();
         EpisodeBatch batch = sampler.batch(first, count);
         INDArray g = model.layout().zeros(DataType.FLOAT);
-        FewShotModel.Result r = StepWorkspace.run(() -> model.run(params, batch, normalizer, seed, g));
+        FewShotModel.Result r = model.run(params, batch, normalizer, seed, g);
         float[] shard = g.data().asFloat();
         if (shard.length != size) {
             throw new IllegalArgumentException("model has " + shard.length + " parameters, aggregator " + size);

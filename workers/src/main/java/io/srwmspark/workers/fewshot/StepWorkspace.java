@@ -19,6 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * pass instead of ~10 faults and 190 ms; docs/distributed.md, "Speed"). The workspace learns its size on the
  * first pass and then hands out the same memory every time, so the results are bitwise those of a pass without
  * it. Nothing allocated inside may outlive the pass: callers allocate what they keep (the gradient) before.
+ * {@link FewShotModel#run} is the one user, so training, evaluation and the benchmarks all get it.
  */
 final class StepWorkspace {
 

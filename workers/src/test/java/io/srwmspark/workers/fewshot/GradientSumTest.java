@@ -75,7 +75,7 @@ class GradientSumTest {
         for (int[] pass : passes) {
             EpisodeBatch batch = sampler.batch(pass[0], pass[1]);
             INDArray expected = m.layout().zeros(DataType.FLOAT);
-            FewShotModel.Result plain = m.run(p, batch, 12, 7, expected);
+            FewShotModel.Result plain = m.pass(p, batch, 12, 7, expected, null);
             GradientSum inWorkspace = new GradientSum(n).add(m, p, sampler, pass[0], pass[1], 12, 7);
             assertArrayEquals(expected.data().asFloat(), inWorkspace.gradient(), 0f, sequence + " pass " + pass[0]);
             assertEquals(plain.lossSum() / plain.scored(), inWorkspace.meanLoss(), 0, sequence + " loss, pass " + pass[0]);
