@@ -2,17 +2,34 @@ package io.srwmspark.driver;
 
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.io.FloatBytes;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import scala.collection.Iterator;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
  * One synchronous data-parallel step on Spark (after MLlib's RDDLossFunction): the driver broadcasts the
  * parameters, each partition computes the gradient sum of its contiguous share of the step's B episodes
  * (episodes are a pure function of (seed, step, global index), so a retried task recomputes the same thing),
  * {@code treeAggregate} adds the shards, and the broadcast is destroyed. The optimizer never sees Spark.
+ *
+ * <p>With few partitions (at most 5 at depth {@value #TREE_DEPTH}, see {@link #treeAggregates}), Spark's
+ * {@code treeAggregate} builds no tree: it runs one job and the driver folds the partitions' sums as they arrive.
+ * That same job is submitted here directly ({@code SparkContext.runJob} with a named task function), for two
+ * reasons: Spark's closure cleaner parses the bytecode of {@code RDD} and the Java API wrappers for every
+ * Scala closure {@code treeAggregate} creates, ~8 ms of driver time per step measured on the demo; and the driver
+ * adds the partitions' sums in partition order, not in order of arrival, so a run is reproducible to the bit for
+ * a given partition count. From 6 partitions on, {@code treeAggregate} adds the sums on executors first and is
+ * used as it is.
  */
 public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
@@ -23,6 +40,9 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
     private final int size;
     private final String runName;
     private volatile FewShotTrainer.StepTiming last;
+
+    /** The depth of the aggregation tree. */
+    static final int TREE_DEPTH = 2;
 
     /**
      * @param configText the run's effective configuration, with {@code data.path} resolved
@@ -53,24 +73,94 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
         return out;
     }
 
+    /**
+     * Whether {@code treeAggregate} at depth {@value #TREE_DEPTH} adds partial sums on executors for this many
+     * partitions (Spark's own test: a tree level is added while {@code n > scale + ceil(n / scale)}, with
+     * {@code scale = max(ceil(n^(1/depth)), 2)}).
+     */
+    static boolean treeAggregates(int partitions) {
+        int scale = Math.max((int) Math.ceil(Math.pow(partitions, 1.0 / TREE_DEPTH)), 2);
+        return partitions > scale + (int) Math.ceil((double) partitions / scale);
+    }
+
     @Override
     public GradientSum compute(long step, INDArray params) {
         long t0 = System.nanoTime();
-        Broadcast<float[]> bc = sc.broadcast(params.data().asFloat());
+        Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(params.data().asFloat()));
         long shipped = System.nanoTime() - t0;
         String conf = configText;
         try {
             sc.setJobDescription(runName + " step " + step);
+            if (!treeAggregates(partitions)) {
+                return oneJob(new ShardTask(conf, step, bc));
+            }
             return sc.parallelize(shards(batch, partitions), partitions)
                     .map(r -> {
                         GpuPinning.pinCurrentTask();
-                        return ExecutorState.of(conf).shard(step, bc.value(), r[0], r[1]);
+                        return ExecutorState.of(conf).shard(step, bc.value().values(), r[0], r[1]);
                     })
-                    .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, 2);
+                    .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, TREE_DEPTH);
         } finally {
             long t1 = System.nanoTime();
             bc.destroy();
             last = new FewShotTrainer.StepTiming(shipped + System.nanoTime() - t1);
+        }
+    }
+
+    /** One job over the shards; the partitions' sums are added on the driver in partition order. */
+    private GradientSum oneJob(ShardTask task) {
+        GradientSum[] byPartition = new GradientSum[partitions];
+        ClassTag<GradientSum> tag = ClassTag$.MODULE$.apply(GradientSum.class);
+        sc.sc().runJob(sc.parallelize(shards(batch, partitions), partitions).rdd(), task,
+                new AbstractFunction2<Object, GradientSum, BoxedUnit>() {
+                    @Override
+                    public BoxedUnit apply(Object partition, GradientSum sum) {
+                        byPartition[(Integer) partition] = sum;
+                        return BoxedUnit.UNIT;
+                    }
+                }, tag);
+        GradientSum total = new GradientSum(size);
+        for (GradientSum g : byPartition) {
+            total.merge(g);
+        }
+        return total;
+    }
+
+    /**
+     * What a task runs: the gradient sum of its partition's episode range. A named class rather than a lambda:
+     * Spark's closure cleaner returns at once for a function that is not a closure, where for a Scala closure
+     * it reads and parses the bytecode of the class that created it.
+     */
+    static final class ShardTask extends AbstractFunction2<TaskContext, Iterator<int[]>, GradientSum>
+            implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String conf;
+        private final long step;
+        private final Broadcast<FloatBytes.Vector> params;
+
+        ShardTask(String conf, long step, Broadcast<FloatBytes.Vector> params) {
+            this.conf = conf;
+            this.step = step;
+            this.params = params;
+        }
+
+        @Override
+        public GradientSum apply(TaskContext context, Iterator<int[]> ranges) {
+            GpuPinning.pinCurrentTask();
+            ExecutorState state = ExecutorState.of(conf);
+            GradientSum sum = null;
+            while (ranges.hasNext()) {
+                int[] r = ranges.next();
+                GradientSum g = state.shard(step, params.value().values(), r[0], r[1]);
+                sum = sum == null ? g : sum.merge(g);
+            }
+            if (sum == null) {
+                throw new IllegalStateException("partition " + context.partitionId() + " of step " + step
+                        + " holds no episode range");
+            }
+            return sum;
         }
     }
 

@@ -26,7 +26,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Synchronous data parallelism is exact: 1, 2 and 3 shards give the single-machine trainer's parameters. */
+/**
+ * Synchronous data parallelism is exact: 1, 2 and 3 shards (one job, summed on the driver) and 6 shards
+ * ({@code treeAggregate} with a tree level on executors) give the single-machine trainer's parameters.
+ */
 class SparkStepGradientsTest {
 
     @TempDir
@@ -92,7 +95,7 @@ class SparkStepGradientsTest {
                     plain, new ImageSetClasses(data.train())));
             assertTrue(!java.util.Arrays.equals(without, local), "dropout changes the training");
         }
-        for (int partitions : List.of(1, 2, 3)) {
+        for (int partitions : List.of(1, 2, 3, 6)) {
             float[] spark = train(cfg, model, new SparkStepGradients(sc, configText, cfg.train().batch(), partitions,
                     local.length, "exactness"));
             double max = 0;
@@ -159,6 +162,51 @@ class SparkStepGradientsTest {
             String expected = path.equals(bad.toString()) ? victim.getFileName().toString() : path;
             assertTrue(e.getMessage().contains(expected), e.getMessage());
             assertTrue(seconds < 30, "failed after " + seconds + " s");
+        }
+    }
+
+    /** What a step ships (parameters out, gradient sums back) survives Spark's Java and Kryo serializers. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"org.apache.spark.serializer.JavaSerializer",
+        "org.apache.spark.serializer.KryoSerializer"})
+    void shippedValuesRoundTripThroughSparkSerializers(String serializer) throws Exception {
+        FewShotData data = FewShotData.load(cfg, tmp.resolve("cache"), msg -> { });
+        FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
+        INDArray params = model.init(DataType.FLOAT, 3);
+        GradientSum g = FewShotTrainer.shard(cfg, model, new ImageSetClasses(data.train()), 0, params, 0, 3);
+        org.apache.spark.serializer.SerializerInstance ser = ((org.apache.spark.serializer.Serializer) Class
+                .forName(serializer).getConstructor(SparkConf.class).newInstance(new SparkConf(false)))
+                .newInstance();
+        scala.reflect.ClassTag<Object> any = scala.reflect.ClassTag$.MODULE$.Any();
+        GradientSum back = (GradientSum) ser.deserialize(ser.serialize(g, any), any);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(g.gradient(), back.gradient(), 0f);
+        assertEquals(g.meanLoss(), back.meanLoss());
+        assertEquals(g.episodes(), back.episodes());
+        float[] p = params.data().asFloat();
+        var v = (io.srwmspark.workers.io.FloatBytes.Vector) ser.deserialize(ser.serialize(
+                new io.srwmspark.workers.io.FloatBytes.Vector(p.clone()), any), any);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(p, v.values(), 0f);
+    }
+
+    /** Without a tree, the driver adds the partitions' sums in partition order: a rerun gives the same bits. */
+    @Test
+    void theSamePartitionCountGivesTheSameBits() throws Exception {
+        FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
+        float[] first = train(model, new SparkStepGradients(sc, configText, cfg.train().batch(), 3, (int) model.layout()
+                .size(), "bits"));
+        float[] second = train(model, new SparkStepGradients(sc, configText, cfg.train().batch(), 3, (int) model
+                .layout().size(), "bits"));
+        assertTrue(java.util.Arrays.equals(first, second), "two runs on 3 partitions differ");
+    }
+
+    /** Spark's depth-2 treeAggregate adds a tree level from 6 partitions on; below, one job does the same sum. */
+    @Test
+    void theTreeIsUsedWhereSparkWouldBuildOne() {
+        for (int p = 1; p <= 5; p++) {
+            assertTrue(!SparkStepGradients.treeAggregates(p), p + " partitions");
+        }
+        for (int p : new int[] {6, 7, 10, 64, 1000}) {
+            assertTrue(SparkStepGradients.treeAggregates(p), p + " partitions");
         }
     }
 

@@ -1,5 +1,8 @@
 package io.srwmspark.workers.fewshot;
 
+import io.srwmspark.workers.io.FloatBytes;
+import java.io.IOException;
+import java.io.ObjectStreamField;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,7 +20,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class GradientSum implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+    /** Java serialization writes these fields by default and the gradient through {@link FloatBytes}. */
+    private static final ObjectStreamField[] serialPersistentFields = {
+        new ObjectStreamField("size", int.class), new ObjectStreamField("lossSum", double.class),
+        new ObjectStreamField("auxLossSum", double.class), new ObjectStreamField("correct", long.class),
+        new ObjectStreamField("scored", long.class), new ObjectStreamField("episodes", long.class),
+        new ObjectStreamField("computeNanos", long.class), new ObjectStreamField("maxShardNanos", long.class)};
 
     private final int size;
     /** The summed gradient; null until something is added, so an empty aggregator (Spark's zero value, shipped
@@ -100,6 +109,20 @@ public final class GradientSum implements Serializable {
         computeNanos += other.computeNanos;
         maxShardNanos = Math.max(maxShardNanos, other.maxShardNanos);
         return this;
+    }
+
+    private void writeObject(java.io.ObjectOutputStream out) throws IOException {
+        out.defaultWriteObject();
+        FloatBytes.write(out, grad);
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        grad = FloatBytes.read(in, "gradient sum");
+        if (grad != null && grad.length != size || grad == null && episodes != 0 || size < 0) {
+            throw new java.io.InvalidObjectException("gradient sum of " + size + " parameters and " + episodes
+                    + " episodes carries " + (grad == null ? "no gradient" : grad.length + " values"));
+        }
     }
 
     /** Time spent computing the shards, summed (their total work). */

@@ -38,6 +38,7 @@ final class StepWorkspace {
     }
 
     /** {@code pass} with this thread's pass workspace active; what it returns must hold no workspace array. */
+    @SuppressWarnings("try")                                  // the scope is the point, not the variable
     static <R> R run(Supplier<R> pass) {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONF, ID)) {
             return pass.get();

@@ -111,7 +111,11 @@ class GradientSumTest {
         }
         assertArrayEquals(full.gradient(), back.gradient(), 0f);
         assertEquals(full.meanLoss(), back.meanLoss());
+        assertEquals(full.accuracy(), back.accuracy());
         assertEquals(full.episodes(), back.episodes());
+        assertEquals(full.scored(), back.scored());
+        assertEquals(full.maxShardNanos(), back.maxShardNanos());
+        assertEquals(full.computeNanos(), back.computeNanos());
         assertArrayEquals(full.gradient(), new GradientSum(size).merge(back).merge(new GradientSum(size)).gradient(),
                 0f);
     }
