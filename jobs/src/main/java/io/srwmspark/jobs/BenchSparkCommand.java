@@ -2,6 +2,7 @@ package io.srwmspark.jobs;
 
 import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
+import io.srwmspark.workers.bench.HostParallelism;
 import io.srwmspark.workers.bench.Timing;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.FewShotConfig;
@@ -11,16 +12,23 @@ import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
 import io.srwmspark.workers.rng.Seeds;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,8 +36,10 @@ import picocli.CommandLine.Option;
 /** {@code ./srwm bench spark}: data-parallel steps on Spark local[1] and local[2]. */
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = {"Times synchronous data-parallel training steps on Spark local[1] (1 partition) and local[2]",
-            "(2 partitions), each in a fresh JVM: steps/s, the scaling efficiency E(2) = thr(2) / (2 thr(1)), and",
-            "the share of the step spent outside executor compute. Each task owns one core (spark.task.cpus = 1)."})
+            "(2 partitions), each in its own fresh JVM: steps/s, the scaling efficiency E(2) = thr(2) / (2 thr(1)),",
+            "and the share of the step spent outside executor compute. Each task owns one core (spark.task.cpus = 1).",
+            "After warming up, the two JVMs take turns of --chunk timed steps, so that a change in the host's speed",
+            "during the run touches both alike; between turns the host's own two-thread scaling is probed."})
 final class BenchSparkCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -56,19 +66,29 @@ final class BenchSparkCommand implements Callable<Integer> {
             + " per step")
     int maxWarmup;
 
-    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "timed steps (default:"
-            + " ${DEFAULT-VALUE}; the median is reported)")
+    @Option(names = "--steps", defaultValue = "40", paramLabel = "N", description = "timed steps per master"
+            + " (default: ${DEFAULT-VALUE}; the median is reported)")
     int steps;
+
+    @Option(names = "--chunk", defaultValue = "4", paramLabel = "N", description = "timed steps per turn of a"
+            + " master (default: ${DEFAULT-VALUE})")
+    int chunk;
 
     @Option(names = "--json", description = "one JSON object")
     boolean json;
 
     @Option(names = "--only", paramLabel = "N", hidden = true,
-            description = "measure local[N] in this JVM and print one JSON row (used by the forked runs)")
+            description = "measure local[N] in this JVM and print one JSON row")
     Integer only;
+
+    @Option(names = "--serve", paramLabel = "N", hidden = true,
+            description = "warm local[N] up, print a JSON line, then run 'steps K' commands from standard input")
+    Integer serve;
 
     static final int SETTLE_WINDOW = 10;
     static final int SETTLE_FAULTS = 256;
+    /** FMA steps of one host probe: ~5 ms on one core of the project's machine. */
+    static final int PROBE_ITERATIONS = 4_000_000;
 
     /**
      * Median step ms, the mean share of the step outside the slowest shard's compute, mean ms of the slowest
@@ -78,14 +98,52 @@ final class BenchSparkCommand implements Callable<Integer> {
             boolean settled) {
     }
 
+    /** Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms. */
+    static final class Samples {
+        final List<double[]> steps = new ArrayList<>();
+
+        void add(double stepMs, double overhead, double computeMs, double broadcastMs) {
+            steps.add(new double[] {stepMs, overhead, computeMs, broadcastMs});
+        }
+
+        void addAll(JsonNode chunk) {
+            for (JsonNode s : chunk.get("steps")) {
+                add(s.get(0).asDouble(), s.get(1).asDouble(), s.get(2).asDouble(), s.get(3).asDouble());
+            }
+        }
+
+        String json() {
+            StringBuilder b = new StringBuilder("{\"steps\":[");
+            for (int i = 0; i < steps.size(); i++) {
+                double[] s = steps.get(i);
+                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f]", s[0], s[1],
+                        s[2], s[3]));
+            }
+            return b.append("]}").toString();
+        }
+
+        Row row(int threads, int warmupSteps, boolean settled) {
+            double[] ms = steps.stream().mapToDouble(s -> s[0]).toArray();
+            return new Row(threads, new Timing(ms).medianMs(), mean(1), mean(2), mean(3), warmupSteps, settled);
+        }
+
+        private double mean(int k) {
+            return steps.stream().mapToDouble(s -> s[k]).average().orElseThrow();
+        }
+    }
+
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         if (batch < 2) {
             throw new IllegalArgumentException("--batch must be >= 2, got " + batch);
         }
-        if (warmup < 0 || maxWarmup < warmup || steps < 1) {
-            throw new IllegalArgumentException("need 0 <= --warmup <= --max-warmup and --steps >= 1, got --warmup "
-                    + warmup + ", --max-warmup " + maxWarmup + ", --steps " + steps);
+        if (warmup < 0 || maxWarmup < warmup || steps < 1 || chunk < 1) {
+            throw new IllegalArgumentException("need 0 <= --warmup <= --max-warmup, --steps >= 1 and --chunk >= 1,"
+                    + " got --warmup " + warmup + ", --max-warmup " + maxWarmup + ", --steps " + steps + ", --chunk "
+                    + chunk);
+        }
+        if (only == null && serve == null) {
+            return compare();
         }
         List<String> all = new ArrayList<>(sets);
         all.add("train.batch=" + batch);
@@ -96,120 +154,218 @@ final class BenchSparkCommand implements Callable<Integer> {
         String shipped = RunFiles.forExecutors(conf, data);
         FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                 data.train().width());
-        if (only != null) {
-            Row r = measure(cfg, shipped, model, only);
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                    + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"warmup_steps\":%d,\"settled\":%b}",
-                    r.threads(), r.stepMs(), r.overhead(), r.computeMs(), r.broadcastMs(), r.warmupSteps(),
-                    r.settled()));
+        int threads = only != null ? only : serve;
+        PrintWriter out = spec.commandLine().getOut();
+        SparkConf base = new SparkConf().set("spark.ui.enabled", "false");
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm bench spark", "local[" + threads
+                + "]"))) {
+            Session session = new Session(sc, cfg, shipped, model, threads);
+            session.warmUp();
+            if (only != null) {
+                Row r = session.timed(steps).row(threads, session.warm, session.settled);
+                out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
+                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"warmup_steps\":%d,\"settled\":%b}",
+                        r.threads(), r.stepMs(), r.overhead(), r.computeMs(), r.broadcastMs(), r.warmupSteps(),
+                        r.settled()));
+                out.flush();
+                return 0;
+            }
+            out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"warmup_steps\":%d,\"settled\":%b}", threads,
+                    session.warm, session.settled));
             out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null && !line.isBlank() && !line.trim().equals("quit");
+                    line = in.readLine()) {
+                String[] cmd = line.trim().split("\\s+");
+                if (cmd.length != 2 || !cmd[0].equals("steps")) {
+                    throw new IllegalArgumentException("bench spark --serve: expected 'steps K' or 'quit', got '"
+                            + line + "'");
+                }
+                out.println(session.timed(Integer.parseInt(cmd[1])).json());
+                out.flush();
+            }
             return 0;
         }
-        List<Row> rows = new ArrayList<>();
-        for (int threads : new int[] {1, 2}) {
-            rows.add(forked(threads));
+    }
+
+    /** One master's SparkContext, model and parameters, and its warm-up state. */
+    private final class Session {
+        private final SparkStepGradients grads;
+        private final INDArray params;
+        private long step;
+        private int warm;
+        private boolean settled;
+
+        Session(JavaSparkContext sc, FewShotConfig cfg, String shipped, FewShotModel model, int threads) {
+            int size = Math.toIntExact(model.layout().size());
+            this.grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), threads, size,
+                    "bench local[" + threads + "]");
+            this.params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT));
         }
-        Row one = rows.get(0);
-        Row two = rows.get(1);
+
+        void warmUp() {
+            Settling settling = new Settling(SETTLE_WINDOW, 0.02, SETTLE_FAULTS);
+            while (warm < maxWarmup && !(warm >= warmup && settled)) {
+                grads.compute(step++, params);
+                warm++;
+                settling.step();
+                settled = settling.settled();
+            }
+        }
+
+        Samples timed(int count) {
+            Samples out = new Samples();
+            for (int s = 0; s < count; s++) {
+                long t0 = System.nanoTime();
+                GradientSum g = grads.compute(step++, params);
+                long took = System.nanoTime() - t0;
+                out.add(took / 1e6, 1 - g.maxShardNanos() / (double) took, g.maxShardNanos() / 1e6,
+                        grads.lastTiming().broadcastNanos() / 1e6);
+            }
+            return out;
+        }
+    }
+
+    /** Both masters in their own JVMs, taking turns; prints the table or the JSON object. */
+    private int compare() throws IOException, InterruptedException {
+        Samples[] samples = {new Samples(), new Samples()};
+        List<Double> host = new ArrayList<>();
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        try (Child one = new Child(1); Child pair = new Child(2)) {
+            one.start();
+            pair.start();                            // after local[1] has warmed up: the two never overlap
+            Child[] children = {one, pair};
+            int done = 0;
+            for (int turn = 0; done < steps; turn++) {
+                int k = Math.min(chunk, steps - done);
+                for (int c = 0; c < 2; c++) {
+                    int i = (turn % 2 == 0) ? c : 1 - c;                      // alternate who goes first
+                    samples[i].addAll(children[i].steps(k));
+                }
+                host.add(HostParallelism.efficiency(two, PROBE_ITERATIONS));
+                done += k;
+            }
+            Row r1 = samples[0].row(1, one.warmupSteps, one.settled);
+            Row r2 = samples[1].row(2, pair.warmupSteps, pair.settled);
+            double[] h = host.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            print(r1, r2, h);
+        } finally {
+            two.shutdownNow();
+        }
+        return 0;
+    }
+
+    /** Prints the two masters' rows, E(2) and the host probes' readings ({@code host}, sorted). */
+    private void print(Row one, Row two, double[] host) {
         double efficiency = (1000 / two.stepMs()) / (2 * (1000 / one.stepMs()));
         PrintWriter out = spec.commandLine().getOut();
+        double hostMedian = host[host.length / 2];
         if (json) {
             out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
                     + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
-                    + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b}", batch, 1000 / one.stepMs(),
+                    + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
+                    + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, 1000 / one.stepMs(),
                     1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(),
-                    one.warmupSteps(), two.warmupSteps(), one.settled() && two.settled()));
+                    one.warmupSteps(), two.warmupSteps(), one.settled() && two.settled(), hostMedian, host[0],
+                    host[host.length - 1]));
         } else {
-            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps (median) after %d..%d warm-up steps%n", config,
-                    cfg.train().batch(), steps, warmup, maxWarmup);
+            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps per master (median) in turns of %d, after %d..%d"
+                    + " warm-up steps%n", config, batch, steps, chunk, warmup, maxWarmup);
             out.printf(Locale.ROOT, "%-10s %12s %10s %14s %13s %16s %18s%n", "master", "step ms", "steps/s",
                     "shard ms (max)", "broadcast ms", "outside compute", "warm-up steps");
-            for (Row r : rows) {
+            for (Row r : new Row[] {one, two}) {
                 out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %13.1f %15.1f%% %18s%n",
                         "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),
                         100 * r.overhead(), r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
+            out.printf(Locale.ROOT, "host: two threads of vector FMAs ran at %.2f of twice one thread's rate (median of"
+                    + " %d probes between turns, %.2f..%.2f)%n", hostMedian, host.length, host[0], host[host.length - 1]);
         }
         out.flush();
-        return 0;
     }
 
     /**
-     * local[N] in a fresh JVM where every task computes on one thread (its kernels inline, ND4J on one OpenMP
-     * thread), as on an executor with {@code spark.task.cpus = 1}: local[1] uses one core and local[2] two.
+     * local[N] served by a fresh JVM where every task computes on one thread (its kernels inline, ND4J on one
+     * OpenMP thread), as on an executor with {@code spark.task.cpus = 1}: local[1] uses one core and local[2] two.
      */
-    private Row forked(int threads) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-Dsrwm.cpu.threads")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-Dsrwm.cpu.threads=1");                                // each task owns one core
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench", "spark",
-                "--config", config, "--warmup", Integer.toString(warmup), "--max-warmup",
-                Integer.toString(maxWarmup), "--steps", Integer.toString(steps),
-                "--batch", Integer.toString(batch), "--only", Integer.toString(threads)));
-        for (String s : sets) {
-            cmd.addAll(List.of("--set", s));
-        }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("OMP_NUM_THREADS", "1");                   // ND4J too: the tasks fill the cores
-        Process p = pb.start();
-        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        try {
-            int code = p.waitFor();
-            String line = text.lines().filter(l -> l.startsWith("{")).findFirst().orElse(null);
-            if (code != 0 || line == null) {
-                throw new IllegalStateException("forked bench of local[" + threads + "] failed (exit " + code + "): "
-                        + text);
-            }
-            org.nd4j.shade.jackson.databind.JsonNode n = new org.nd4j.shade.jackson.databind.ObjectMapper()
-                    .readTree(line);
-            return new Row(threads, n.get("step_ms").asDouble(), n.get("overhead").asDouble(),
-                    n.get("compute_ms").asDouble(), n.get("broadcast_ms").asDouble(), n.get("warmup_steps").asInt(),
-                    n.get("settled").asBoolean());
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the forked bench", ex);
-        }
-    }
+    private final class Child implements AutoCloseable {
+        private final int threads;
+        private Process process;
+        private BufferedReader from;
+        private PrintWriter to;
+        private final StringBuilder seen = new StringBuilder();
+        int warmupSteps;
+        boolean settled;
 
-    private Row measure(FewShotConfig cfg, String shipped, FewShotModel model, int threads) {
-        SparkConf base = new SparkConf().set("spark.ui.enabled", "false");
-        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm bench spark", "local[" + threads
-                + "]"))) {
-            int size = Math.toIntExact(model.layout().size());
-            SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), threads, size,
-                    "bench local[" + threads + "]");
-            INDArray params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(),
-                    FewShotTrainer.STREAM_INIT));
-            Settling settling = new Settling(SETTLE_WINDOW, 0.02, SETTLE_FAULTS);
-            int warm = 0;
-            boolean settled = false;
-            while (warm < maxWarmup && !(warm >= warmup && settled)) {
-                grads.compute(warm++, params);
-                settling.step();
-                settled = settling.settled();
+        Child(int threads) {
+            this.threads = threads;
+        }
+
+        /** Starts the JVM and waits until it has warmed up. */
+        void start() throws IOException {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (!a.startsWith("-Dsrwm.cpu.threads")) {
+                    cmd.add(a);
+                }
             }
-            double[] ms = new double[steps];
-            double overhead = 0;
-            double compute = 0;
-            double broadcast = 0;
-            for (int s = 0; s < steps; s++) {
-                long t0 = System.nanoTime();
-                GradientSum g = grads.compute(warm + s, params);
-                long took = System.nanoTime() - t0;
-                ms[s] = took / 1e6;
-                overhead += 1 - g.maxShardNanos() / (double) took;
-                compute += g.maxShardNanos() / 1e6;
-                broadcast += grads.lastTiming().broadcastNanos() / 1e6;
+            cmd.add("-Dsrwm.cpu.threads=1");                            // each task owns one core
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SrwmCli.class.getName(), "bench",
+                    "spark", "--config", config, "--warmup", Integer.toString(warmup), "--max-warmup",
+                    Integer.toString(maxWarmup), "--batch", Integer.toString(batch), "--serve",
+                    Integer.toString(threads)));
+            for (String s : sets) {
+                cmd.addAll(List.of("--set", s));
             }
-            return new Row(threads, new Timing(ms).medianMs(), overhead / steps, compute / steps, broadcast / steps,
-                    warm, settled);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("OMP_NUM_THREADS", "1");               // ND4J too: the tasks fill the cores
+            process = pb.start();
+            from = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            to = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+            JsonNode ready = next();
+            warmupSteps = ready.get("warmup_steps").asInt();
+            settled = ready.get("settled").asBoolean();
+        }
+
+        JsonNode steps(int k) throws IOException {
+            to.println("steps " + k);
+            return next();
+        }
+
+        private JsonNode next() throws IOException {
+            for (String line = from.readLine(); line != null; line = from.readLine()) {
+                if (line.startsWith("{")) {
+                    return new ObjectMapper().readTree(line);
+                }
+                seen.append(line).append('\n');
+            }
+            int code;
+            try {
+                code = process.waitFor();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                code = -1;
+            }
+            throw new IllegalStateException("forked bench of local[" + threads + "] ended (exit " + code + "): "
+                    + seen);
+        }
+
+        @Override
+        public void close() {
+            if (process == null) {
+                return;
+            }
+            to.println("quit");
+            try {
+                if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException ex) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -76,6 +76,27 @@ class BenchCommandTest {
         assertTrue(row.get("step_ms").asDouble() > 0 && row.get("compute_ms").asDouble() > 0, r.out());
     }
 
+    /** The whole comparison: two forked JVMs warm up, take turns of timed steps, and the host is probed. */
+    @Test
+    void sparkBenchComparesBothMastersInTurns(@TempDir Path tmp) throws Exception {
+        Path data = FewShotCommandsTest.glyphs(tmp);
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--set",
+                "data.path=" + data, "--set", "data.split=12,6,6", "--set", "data.image-size=16", "--set",
+                "episode.queries=2", "--set", "model.channels=4", "--set", "model.width=16", "--set", "model.heads=2",
+                "--set", "model.layers=1", "--batch", "4", "--warmup", "1", "--max-warmup", "2", "--steps", "3",
+                "--chunk", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode row = new ObjectMapper().readTree(r.out().lines().filter(l -> l.startsWith("{")).findFirst()
+                .orElseThrow());
+        assertEquals(4, row.get("batch").asInt());
+        assertTrue(row.get("steps_per_s_1").asDouble() > 0 && row.get("steps_per_s_2").asDouble() > 0, r.out());
+        assertTrue(row.get("efficiency_2").asDouble() > 0, r.out());
+        assertTrue(row.get("warmup_steps_1").asInt() == 2 && row.get("warmup_steps_2").asInt() == 2, r.out());
+        double host = row.get("host_efficiency_2").asDouble();
+        assertTrue(host > 0 && row.get("host_efficiency_2_min").asDouble() <= host
+                && host <= row.get("host_efficiency_2_max").asDouble(), r.out());
+    }
+
     @Test
     void sparkBenchRejectsAWarmUpRangeUpsideDown() {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--warmup", "5",
