@@ -295,6 +295,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         private BufferedReader from;
         private PrintWriter to;
         private final StringBuilder seen = new StringBuilder();
+        private java.nio.file.Path log;
         int warmupSteps;
         boolean settled;
 
@@ -319,7 +320,9 @@ final class BenchSparkCommand implements Callable<Integer> {
             for (String s : sets) {
                 cmd.addAll(List.of("--set", s));
             }
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+            log = java.nio.file.Files.createTempFile("srwm-bench-spark-local" + threads + "-", ".log");
+            log.toFile().deleteOnExit();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
             pb.environment().put("OMP_NUM_THREADS", "1");               // ND4J too: the tasks fill the cores
             process = pb.start();
             from = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -348,8 +351,9 @@ final class BenchSparkCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 code = -1;
             }
+            List<String> err = java.nio.file.Files.readAllLines(log, StandardCharsets.UTF_8);
             throw new IllegalStateException("forked bench of local[" + threads + "] ended (exit " + code + "): "
-                    + seen);
+                    + seen + String.join("\n", err.subList(Math.max(0, err.size() - 20), err.size())));
         }
 
         @Override
@@ -365,6 +369,11 @@ final class BenchSparkCommand implements Callable<Integer> {
             } catch (InterruptedException ex) {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
+            }
+            try {
+                java.nio.file.Files.deleteIfExists(log);
+            } catch (IOException ex) {
+                // a temporary file; deleteOnExit tries again
             }
         }
     }

@@ -97,6 +97,16 @@ class BenchCommandTest {
                 && host <= row.get("host_efficiency_2_max").asDouble(), r.out());
     }
 
+    /** A forked JVM that fails says why: its last log lines come with the error. */
+    @Test
+    void sparkBenchReportsAFailingChild(@TempDir Path tmp) {
+        String missing = tmp.resolve("no-such-glyphs").toString();
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--set",
+                "data.path=" + missing, "--batch", "4", "--warmup", "1", "--max-warmup", "1", "--steps", "1");
+        assertTrue(r.code() != 0, r.out());
+        assertTrue(r.err().contains("local[1]") && r.err().contains(missing), r.err());
+    }
+
     @Test
     void sparkBenchRejectsAWarmUpRangeUpsideDown() {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--warmup", "5",
