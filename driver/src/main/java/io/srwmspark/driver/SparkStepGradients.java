@@ -88,17 +88,14 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
         long t0 = System.nanoTime();
         Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(params.data().asFloat()));
         long shipped = System.nanoTime() - t0;
-        String conf = configText;
         try {
             sc.setJobDescription(runName + " step " + step);
+            ShardTask task = new ShardTask(configText, step, bc);
             if (!treeAggregates(partitions)) {
-                return oneJob(new ShardTask(conf, step, bc));
+                return oneJob(task);
             }
             return sc.parallelize(shards(batch, partitions), partitions)
-                    .map(r -> {
-                        GpuPinning.pinCurrentTask();
-                        return ExecutorState.of(conf).shard(step, bc.value().values(), r[0], r[1]);
-                    })
+                    .map(task::range)
                     .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, TREE_DEPTH);
         } finally {
             long t1 = System.nanoTime();
@@ -146,14 +143,17 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
             this.params = params;
         }
 
+        /** The gradient sum of episodes [r[0], r[1]) of the step, on the GPU Spark gave the task if any. */
+        GradientSum range(int[] r) {
+            GpuPinning.pinCurrentTask();
+            return ExecutorState.of(conf).shard(step, params.value().values(), r[0], r[1]);
+        }
+
         @Override
         public GradientSum apply(TaskContext context, Iterator<int[]> ranges) {
-            GpuPinning.pinCurrentTask();
-            ExecutorState state = ExecutorState.of(conf);
             GradientSum sum = null;
             while (ranges.hasNext()) {
-                int[] r = ranges.next();
-                GradientSum g = state.shard(step, params.value().values(), r[0], r[1]);
+                GradientSum g = range(ranges.next());
                 sum = sum == null ? g : sum.merge(g);
             }
             if (sum == null) {
