@@ -1,5 +1,6 @@
 package io.srwmspark.driver;
 
+import io.srwmspark.workers.concurrent.NativeAllocations;
 import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.dl4j.EpisodeData;
@@ -22,6 +23,8 @@ import java.util.concurrent.ConcurrentMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What an executor JVM keeps between tasks: per run configuration, the loaded training split and the built
@@ -29,6 +32,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ExecutorState {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorState.class);
     private static final ConcurrentMap<String, ExecutorState> STATES = new ConcurrentHashMap<>();
 
     private final FewShotConfig cfg;
@@ -41,6 +45,7 @@ final class ExecutorState {
             throw new IllegalArgumentException("executors need data.path (and multitask.data.path) set (the driver "
                     + "resolves them before it ships the configuration)");
         }
+        NativeAllocations.warning().ifPresent(LOG::warn);
         try {
             FewShotData data = FewShotData.load(cfg, Path.of(".srwm", "data"), msg -> { });
             this.train = data.classes("train");

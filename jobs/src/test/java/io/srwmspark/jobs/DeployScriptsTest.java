@@ -127,6 +127,17 @@ class DeployScriptsTest {
     }
 
     @Test
+    void theDefaultsFileCarriesTheDriversJvmOptions() throws IOException {
+        // spark-submit starts executors with this file's options before any driver code runs
+        List<String> lines = Files.readAllLines(ROOT.resolve("conf/spark-defaults.conf"), StandardCharsets.UTF_8);
+        for (String key : List.of("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")) {
+            String value = lines.stream().filter(l -> l.startsWith(key + " ")).map(l -> l.substring(key.length())
+                    .trim()).findFirst().orElseThrow(() -> new AssertionError(key + " missing"));
+            assertEquals(io.srwmspark.driver.SparkSetup.jvmOptions(), value, key);
+        }
+    }
+
+    @Test
     void localUsesTheDefaultsFileAsIs() throws Exception {
         Run r = wrapper("submit-local.sh", "--threads", "2", "--", "fewshot", "train", "--partitions", "2");
         assertEquals(0, r.code(), r.err());
