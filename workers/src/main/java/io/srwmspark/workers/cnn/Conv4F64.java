@@ -94,7 +94,7 @@ final class Conv4F64 implements Conv4Backbone.Run {
         }
         ConvShape s0 = shapes[0];
         x[0] = arrays.takeDouble(ConvShape.length(n, s0.inImage), false);
-        ConvOpsF64.padImages(ConvOpsF64.toArray(images), n, cfg.inChannels(), s0.h, s0.w, x[0]);
+        ConvOpsF64.padImages(images, n, cfg.inChannels(), s0.h, s0.w, x[0]);
         PhaseTimes.lap(times, "fwd.input", t0);
         for (int b = 0; b < BLOCKS; b++) {
             forwardBlock(b);

@@ -42,13 +42,19 @@ final class ConvOpsF64 {
 
     /** A C-order copy of an array of this type (callers validated the type). */
     static double[] toArray(INDArray a) {
+        INDArray d = dense(a);
+        double[] out = new double[(int) d.length()];
+        d.data().asNioDouble().get(out);
+        return out;
+    }
+
+    /** {@code a} in this precision, C order, its buffer holding exactly its elements (a copy where needed). */
+    private static INDArray dense(INDArray a) {
         INDArray d = a.dataType() == DataType.DOUBLE ? a : a.castTo(DataType.DOUBLE);
         if (d.isView() || d.ordering() != 'c' || d.data().length() != d.length()) {
             d = d.dup('c');
         }
-        double[] out = new double[(int) d.length()];
-        d.data().asNioDouble().get(out);
-        return out;
+        return d;
     }
 
     /**
@@ -355,7 +361,8 @@ final class ConvOpsF64 {
     }
 
     /** Images (N, C, H, W) to the padded channel-last layout (N, H+2, W+2, C) with a zero border. */
-    static double[] padImages(double[] img, int n, int c, int h, int w, double[] out) {
+    static double[] padImages(INDArray images, int n, int c, int h, int w, double[] out) {
+        var img = dense(images).data().asNioDouble();       // read in place: no heap copy of the batch
         int wp = w + 2;
         int per = (h + 2) * wp * c;
         for (int i = 0; i < n; i++) {
@@ -364,7 +371,7 @@ final class ConvOpsF64 {
                 for (int x = 0; x < w; x++) {
                     int o = i * per + ((y + 1) * wp + x + 1) * c;
                     for (int ch = 0; ch < c; ch++) {
-                        out[o + ch] = img[((i * c + ch) * h + y) * w + x];
+                        out[o + ch] = img.get(((i * c + ch) * h + y) * w + x);
                     }
                 }
             }

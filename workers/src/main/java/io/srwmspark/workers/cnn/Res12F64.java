@@ -115,7 +115,7 @@ final class Res12F64 implements Res12Backbone.Run {
         long t0 = System.nanoTime();
         ConvShape s0 = units[0][0].s;
         x[0] = arrays.takeDouble(ConvShape.length(n, s0.inImage), false);
-        ConvOpsF64.padImages(ConvOpsF64.toArray(images), n, cfg.inChannels(), s0.h, s0.w, x[0]);
+        ConvOpsF64.padImages(images, n, cfg.inChannels(), s0.h, s0.w, x[0]);
         for (int b = 0; b < BLOCKS; b++) {
             forwardBlock(b);
             t0 = PhaseTimes.lap(times, "fwd.block" + b, t0);
