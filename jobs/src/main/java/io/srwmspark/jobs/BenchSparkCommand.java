@@ -92,23 +92,32 @@ final class BenchSparkCommand implements Callable<Integer> {
 
     /**
      * Median step ms, the mean share of the step outside the slowest shard's compute, mean ms of the slowest
-     * shard's compute and of the broadcast, and the warm-up steps run (and whether the JVM settled in them).
+     * shard's compute and of the broadcast, the JVM's mean MB allocated and ms of collection pauses per step, and
+     * the warm-up steps run (and whether the JVM settled in them).
      */
-    record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs, int warmupSteps,
-            boolean settled) {
+    record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs, double allocMb,
+            double gcMs, int warmupSteps, boolean settled) {
     }
 
-    /** Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms. */
+    /** Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms, MB allocated, GC ms. */
     static final class Samples {
+        static final int FIELDS = 6;
         final List<double[]> steps = new ArrayList<>();
 
-        void add(double stepMs, double overhead, double computeMs, double broadcastMs) {
-            steps.add(new double[] {stepMs, overhead, computeMs, broadcastMs});
+        void add(double... step) {
+            if (step.length != FIELDS) {
+                throw new IllegalArgumentException("a step sample has " + FIELDS + " fields, got " + step.length);
+            }
+            steps.add(step);
         }
 
         void addAll(JsonNode chunk) {
             for (JsonNode s : chunk.get("steps")) {
-                add(s.get(0).asDouble(), s.get(1).asDouble(), s.get(2).asDouble(), s.get(3).asDouble());
+                double[] v = new double[FIELDS];
+                for (int k = 0; k < FIELDS; k++) {
+                    v[k] = s.get(k).asDouble();
+                }
+                add(v);
             }
         }
 
@@ -116,15 +125,16 @@ final class BenchSparkCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("{\"steps\":[");
             for (int i = 0; i < steps.size(); i++) {
                 double[] s = steps.get(i);
-                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f]", s[0], s[1],
-                        s[2], s[3]));
+                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f,%.3f,%.3f]",
+                        s[0], s[1], s[2], s[3], s[4], s[5]));
             }
             return b.append("]}").toString();
         }
 
         Row row(int threads, int warmupSteps, boolean settled) {
             double[] ms = steps.stream().mapToDouble(s -> s[0]).toArray();
-            return new Row(threads, new Timing(ms).medianMs(), mean(1), mean(2), mean(3), warmupSteps, settled);
+            return new Row(threads, new Timing(ms).medianMs(), mean(1), mean(2), mean(3), mean(4), mean(5),
+                    warmupSteps, settled);
         }
 
         private double mean(int k) {
@@ -164,9 +174,9 @@ final class BenchSparkCommand implements Callable<Integer> {
             if (only != null) {
                 Row r = session.timed(steps).row(threads, session.warm, session.settled);
                 out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"warmup_steps\":%d,\"settled\":%b}",
-                        r.threads(), r.stepMs(), r.overhead(), r.computeMs(), r.broadcastMs(), r.warmupSteps(),
-                        r.settled()));
+                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,"
+                        + "\"warmup_steps\":%d,\"settled\":%b}", r.threads(), r.stepMs(), r.overhead(), r.computeMs(),
+                        r.broadcastMs(), r.allocMb(), r.gcMs(), r.warmupSteps(), r.settled()));
                 out.flush();
                 return 0;
             }
@@ -216,11 +226,15 @@ final class BenchSparkCommand implements Callable<Integer> {
         Samples timed(int count) {
             Samples out = new Samples();
             for (int s = 0; s < count; s++) {
+                long bytes0 = JvmCounters.allocatedBytes();
+                long gc0 = JvmCounters.collectionMillis();
                 long t0 = System.nanoTime();
                 GradientSum g = grads.compute(step++, params);
                 long took = System.nanoTime() - t0;
                 out.add(took / 1e6, 1 - g.maxShardNanos() / (double) took, g.maxShardNanos() / 1e6,
-                        grads.lastTiming().broadcastNanos() / 1e6);
+                        grads.lastTiming().broadcastNanos() / 1e6,
+                        Math.max(0, JvmCounters.allocatedBytes() - bytes0) / 1e6,
+                        (double) (JvmCounters.collectionMillis() - gc0));
             }
             return out;
         }
@@ -263,20 +277,23 @@ final class BenchSparkCommand implements Callable<Integer> {
         if (json) {
             out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
                     + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
+                    + "\"alloc_mb_1\":%.1f,\"alloc_mb_2\":%.1f,\"gc_ms_1\":%.2f,\"gc_ms_2\":%.2f,"
                     + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
                     + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, 1000 / one.stepMs(),
-                    1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(),
-                    one.warmupSteps(), two.warmupSteps(), one.settled() && two.settled(), hostMedian, host[0],
-                    host[host.length - 1]));
+                    1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(), one.allocMb(),
+                    two.allocMb(), one.gcMs(), two.gcMs(), one.warmupSteps(), two.warmupSteps(),
+                    one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
         } else {
             out.printf(Locale.ROOT, "%s, batch %d, %d timed steps per master (median) in turns of %d, after %d..%d"
                     + " warm-up steps%n", config, batch, steps, chunk, warmup, maxWarmup);
-            out.printf(Locale.ROOT, "%-10s %12s %10s %14s %13s %16s %18s%n", "master", "step ms", "steps/s",
-                    "shard ms (max)", "broadcast ms", "outside compute", "warm-up steps");
+            out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %13s %18s%n", "master", "step ms", "steps/s",
+                    "shard ms (max)", "broadcast ms", "outside compute", "MB alloc/step", "GC ms/step",
+                    "warm-up steps");
             for (Row r : new Row[] {one, two}) {
-                out.printf(Locale.ROOT, "%-10s %12.1f %10.2f %14.1f %13.1f %15.1f%% %18s%n",
+                out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %13.2f %18s%n",
                         "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),
-                        100 * r.overhead(), r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
+                        100 * r.overhead(), r.allocMb(), r.gcMs(),
+                        r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
             out.printf(Locale.ROOT, "host: two threads of vector FMAs ran at %.2f of twice one thread's rate (median of"
