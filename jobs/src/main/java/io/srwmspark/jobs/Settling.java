@@ -1,12 +1,5 @@
 package io.srwmspark.jobs;
 
-import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * Whether this JVM has reached a steady state for timing: the JIT no longer spends a noticeable share of the time
  * compiling and the process no longer touches new memory (page faults; on this project's VMs a first touch costs
@@ -19,7 +12,6 @@ final class Settling {
     private final int window;
     private final double maxCompileShare;
     private final long maxFaultsPerStep;
-    private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     private final long[] wallNanos;
     private final long[] compileMs;
     private final long[] faults;
@@ -41,8 +33,8 @@ final class Settling {
     void step() {
         int i = readings % window;
         wallNanos[i] = System.nanoTime();
-        compileMs[i] = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
-        faults[i] = minorFaults();
+        compileMs[i] = JvmCounters.compilationMillis();
+        faults[i] = JvmCounters.minorFaults();
         readings++;
     }
 
@@ -57,16 +49,5 @@ final class Settling {
         long compiled = compileMs[newest] - compileMs[oldest];
         long faulted = faults[newest] - faults[oldest];
         return compiled <= maxCompileShare * wallMs && faulted <= maxFaultsPerStep * (window - 1L);
-    }
-
-    /** The process's minor page faults so far (Linux), or 0 where /proc is not there. */
-    static long minorFaults() {
-        try {
-            String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[7]);                                  // field 10 of proc(5): minflt
-        } catch (IOException | RuntimeException ex) {
-            return 0;
-        }
     }
 }
