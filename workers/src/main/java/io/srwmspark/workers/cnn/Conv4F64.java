@@ -251,7 +251,8 @@ final class Conv4F64 implements Conv4Backbone.Run {
         Parallel.forEach(pool, s.chunks(n), ch -> {
             int i0 = ch * s.chunk;
             for (int i = i0; i < Math.min(n, i0 + s.chunk); i++) {
-                unpool(b, i, da, a, padded, d, sdy, sdyx);
+                unpool(b, i, da, a, padded, d);
+                ConvOpsF64.dySums(s, z[b], d, i, i / group, gMean[b], gInv[b], sdy, sdyx);
             }
         });
         t0 = PhaseTimes.lap(times, "bwd.block" + b + ".unpool", t0);
@@ -289,18 +290,15 @@ final class Conv4F64 implements Conv4Backbone.Run {
 
     /**
      * dy of image i of block b into the padded buffer d: the gradient of each pooled value, gated by ReLU and
-     * dropout (da [a &gt; 0] / (1 - rate)), at its window's first maximum, zero elsewhere; and the image's sums of
-     * dy and dy xhat per channel (into sdy, sdyx at i cop).
+     * dropout (da [a &gt; 0] / (1 - rate)), at its window's first maximum, zero elsewhere.
      */
-    private void unpool(int b, int i, double[] da, double[] a, boolean padded, double[] d, double[] sdy,
-            double[] sdyx) {
+    private void unpool(int b, int i, double[] da, double[] a, boolean padded, double[] d) {
         ConvShape s = shapes[b];
         int cop = s.cop;
         double[] zb = z[b];
         double[] scale = new double[cop];
         double[] shift = new double[cop];
         affine(b, i, scale, shift);
-        int go = (i / group) * cop;
         int ho = s.h / 2;
         int wo = s.w / 2;
         int aw = padded ? wo + 2 : wo;
@@ -317,8 +315,6 @@ final class Conv4F64 implements Conv4Backbone.Run {
                 Arrays.fill(d, q, q + cop, (double) 0);
             }
         }
-        Arrays.fill(sdy, i * cop, (i + 1) * cop, (double) 0);
-        Arrays.fill(sdyx, i * cop, (i + 1) * cop, (double) 0);
         DoubleVector zero = DoubleVector.zero(S);
         int row = s.w * cop;
         for (int py = 0; py < ho; py++) {
@@ -356,15 +352,6 @@ final class Conv4F64 implements Conv4Backbone.Run {
                     g1.intoArray(d, d0 + cop + v);
                     g2.intoArray(d, d2 + v);
                     g3.intoArray(d, d2 + cop + v);
-                    DoubleVector mean = DoubleVector.fromArray(S, gMean[b], go + v);
-                    DoubleVector inv = DoubleVector.fromArray(S, gInv[b], go + v);
-                    DoubleVector sy = g0.add(g1).add(g2.add(g3));
-                    DoubleVector syx = g0.mul(z0.sub(mean).mul(inv));
-                    syx = g1.fma(z1.sub(mean).mul(inv), syx);
-                    syx = g2.fma(z2.sub(mean).mul(inv), syx);
-                    syx = g3.fma(z3.sub(mean).mul(inv), syx);
-                    DoubleVector.fromArray(S, sdy, i * cop + v).add(sy).intoArray(sdy, i * cop + v);
-                    DoubleVector.fromArray(S, sdyx, i * cop + v).add(syx).intoArray(sdyx, i * cop + v);
                 }
             }
         }

@@ -336,6 +336,39 @@ final class ConvOpsF64 {
         }
     }
 
+    /**
+     * Per-channel sums over the pixels of image img of dy and of dy xhat, xhat = (z - mean) inv with the statistics
+     * of the image's group g: into sdy and sdyx (N, cop) at img cop. dy is read from the padded (N, h+2, w+2, cop)
+     * buffer d. One flat loop per channel block, as in {@link #bnDz}: two accumulators summed into memory in the
+     * pooling loop instead made C2 fall back to its allocating Java path for those adds in some JVMs.
+     */
+    static void dySums(ConvShape s, double[] z, double[] d, int img, int g, double[] gMean, double[] gInv,
+            double[] sdy, double[] sdyx) {
+        int cop = s.cop;
+        int go = g * cop;
+        for (int v = 0; v < cop; v += L) {
+            DoubleVector mean = DoubleVector.fromArray(S, gMean, go + v);
+            DoubleVector inv = DoubleVector.fromArray(S, gInv, go + v);
+            DoubleVector sy = DoubleVector.zero(S);
+            DoubleVector syx = DoubleVector.zero(S);
+            int zq = img * s.outImage + v;
+            int dq = img * s.dzImage + ((s.w + 2) + 1) * cop + v;
+            for (int p = 0, x = 0, n = s.h * s.w; p < n; p++) {
+                DoubleVector dy = DoubleVector.fromArray(S, d, dq);
+                sy = sy.add(dy);
+                syx = dy.fma(DoubleVector.fromArray(S, z, zq).sub(mean).mul(inv), syx);
+                zq += cop;
+                dq += cop;
+                if (++x == s.w) {
+                    x = 0;
+                    dq += 2 * cop;
+                }
+            }
+            sy.intoArray(sdy, img * cop + v);
+            syx.intoArray(sdyx, img * cop + v);
+        }
+    }
+
     /** Sum over images in order of per-image rows (N, cop), first {@code cout} channels. */
     static double[] sumRows(double[] rows, int n, int cop, int cout) {
         double[] out = new double[cout];
