@@ -92,16 +92,20 @@ final class BenchSparkCommand implements Callable<Integer> {
 
     /**
      * Median step ms, the mean share of the step outside the slowest shard's compute, mean ms of the slowest
-     * shard's compute and of the broadcast, the JVM's mean MB allocated and ms of collection pauses per step, and
-     * the warm-up steps run (and whether the JVM settled in them).
+     * shard's compute and of the broadcast, the JVM's mean MB allocated, ms of collection pauses and minor page
+     * faults per step (a JVM whose collector keeps returning heap to the OS and taking it back faults thousands of
+     * times per step), and the warm-up steps run (and whether the JVM settled in them).
      */
     record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs, double allocMb,
-            double gcMs, int warmupSteps, boolean settled) {
+            double gcMs, double faults, int warmupSteps, boolean settled) {
     }
 
-    /** Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms, MB allocated, GC ms. */
+    /**
+     * Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms, MB allocated, GC ms, minor
+     * page faults.
+     */
     static final class Samples {
-        static final int FIELDS = 6;
+        static final int FIELDS = 7;
         final List<double[]> steps = new ArrayList<>();
 
         void add(double... step) {
@@ -125,8 +129,8 @@ final class BenchSparkCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("{\"steps\":[");
             for (int i = 0; i < steps.size(); i++) {
                 double[] s = steps.get(i);
-                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f,%.3f,%.3f]",
-                        s[0], s[1], s[2], s[3], s[4], s[5]));
+                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f,%.3f,%.3f,%.0f]",
+                        s[0], s[1], s[2], s[3], s[4], s[5], s[6]));
             }
             return b.append("]}").toString();
         }
@@ -134,7 +138,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         Row row(int threads, int warmupSteps, boolean settled) {
             double[] ms = steps.stream().mapToDouble(s -> s[0]).toArray();
             return new Row(threads, new Timing(ms).medianMs(), mean(1), mean(2), mean(3), mean(4), mean(5),
-                    warmupSteps, settled);
+                    mean(6), warmupSteps, settled);
         }
 
         private double mean(int k) {
@@ -174,9 +178,9 @@ final class BenchSparkCommand implements Callable<Integer> {
             if (only != null) {
                 Row r = session.timed(steps).row(threads, session.warm, session.settled);
                 out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,"
+                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,\"faults\":%.0f,"
                         + "\"warmup_steps\":%d,\"settled\":%b}", r.threads(), r.stepMs(), r.overhead(), r.computeMs(),
-                        r.broadcastMs(), r.allocMb(), r.gcMs(), r.warmupSteps(), r.settled()));
+                        r.broadcastMs(), r.allocMb(), r.gcMs(), r.faults(), r.warmupSteps(), r.settled()));
                 out.flush();
                 return 0;
             }
@@ -228,13 +232,15 @@ final class BenchSparkCommand implements Callable<Integer> {
             for (int s = 0; s < count; s++) {
                 long bytes0 = JvmCounters.allocatedBytes();
                 long gc0 = JvmCounters.collectionMillis();
+                long faults0 = JvmCounters.minorFaults();
                 long t0 = System.nanoTime();
                 GradientSum g = grads.compute(step++, params);
                 long took = System.nanoTime() - t0;
                 out.add(took / 1e6, 1 - g.maxShardNanos() / (double) took, g.maxShardNanos() / 1e6,
                         grads.lastTiming().broadcastNanos() / 1e6,
                         Math.max(0, JvmCounters.allocatedBytes() - bytes0) / 1e6,
-                        (double) (JvmCounters.collectionMillis() - gc0));
+                        (double) (JvmCounters.collectionMillis() - gc0),
+                        (double) (JvmCounters.minorFaults() - faults0));
             }
             return out;
         }
@@ -278,21 +284,22 @@ final class BenchSparkCommand implements Callable<Integer> {
             out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
                     + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
                     + "\"alloc_mb_1\":%.1f,\"alloc_mb_2\":%.1f,\"gc_ms_1\":%.2f,\"gc_ms_2\":%.2f,"
+                    + "\"faults_1\":%.0f,\"faults_2\":%.0f,"
                     + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
                     + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, 1000 / one.stepMs(),
                     1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(), one.allocMb(),
-                    two.allocMb(), one.gcMs(), two.gcMs(), one.warmupSteps(), two.warmupSteps(),
+                    two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), one.warmupSteps(), two.warmupSteps(),
                     one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
         } else {
             out.printf(Locale.ROOT, "%s, batch %d, %d timed steps per master (median) in turns of %d, after %d..%d"
                     + " warm-up steps%n", config, batch, steps, chunk, warmup, maxWarmup);
-            out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %13s %18s%n", "master", "step ms", "steps/s",
-                    "shard ms (max)", "broadcast ms", "outside compute", "MB alloc/step", "GC ms/step",
-                    "warm-up steps");
+            out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %11s %12s %18s%n", "master", "step ms",
+                    "steps/s", "shard ms (max)", "broadcast ms", "outside compute", "MB alloc/step", "GC ms/step",
+                    "faults/step", "warm-up steps");
             for (Row r : new Row[] {one, two}) {
-                out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %13.2f %18s%n",
+                out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %11.2f %12.0f %18s%n",
                         "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),
-                        100 * r.overhead(), r.allocMb(), r.gcMs(),
+                        100 * r.overhead(), r.allocMb(), r.gcMs(), r.faults(),
                         r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);
