@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class HostParallelism {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Calls and steps per call of the once-per-JVM warm-up: enough calls for C2 to compile the chain itself. */
+    private static final int WARMUP_CALLS = 20_000;
+    private static final int WARMUP_STEPS = 1_000;
+    private static volatile boolean warm;
 
     private HostParallelism() {
     }
@@ -26,6 +30,10 @@ public final class HostParallelism {
     /**
      * One reading: the median time of one thread's {@code iterations} steps of 4 independent FMA chains, divided by
      * the median time of two threads doing that side by side; three of each, alternating, after a warm-up run.
+     * The first reading in a JVM first calls the chain many times in short runs, so that every timed run uses
+     * the chain as C2 compiled it: a long run started in the interpreter or C1 (whose vector operations are
+     * not intrinsics and allocate) switches to compiled code somewhere in its loop, at a point that differs
+     * from run to run, which made single readings of a fresh JVM as wild as 20.
      *
      * @param two an executor with (at least) two threads
      */
@@ -34,7 +42,8 @@ public final class HostParallelism {
             throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
         }
         try {
-            float sink = two.submit(() -> chain(iterations, 0.5f)).get();
+            float sink = warm ? 0f : two.submit(HostParallelism::warmUp).get();
+            sink += two.submit(() -> chain(iterations, 0.5f)).get();
             long[] solo = new long[3];
             long[] pair = new long[3];
             for (int r = 0; r < 3; r++) {
@@ -57,6 +66,15 @@ public final class HostParallelism {
         } catch (ExecutionException ex) {
             throw new IllegalStateException("host parallelism probe failed", ex.getCause());
         }
+    }
+
+    private static float warmUp() {
+        float sink = 0;
+        for (int c = 0; c < WARMUP_CALLS; c++) {
+            sink += chain(WARMUP_STEPS, 0.25f);
+        }
+        warm = true;
+        return sink;
     }
 
     /** 4 independent chains x = x * 0.999 + seed * 0.001, which stay bounded; returns their sum. */
