@@ -288,8 +288,8 @@ final class BenchSparkCommand implements Callable<Integer> {
                     + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
                     + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, 1000 / one.stepMs(),
                     1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(), one.allocMb(),
-                    two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), one.warmupSteps(), two.warmupSteps(),
-                    one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
+                    two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), one.warmupSteps(),
+                    two.warmupSteps(), one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
         } else {
             out.printf(Locale.ROOT, "%s, batch %d, %d timed steps per master (median) in turns of %d, after %d..%d"
                     + " warm-up steps%n", config, batch, steps, chunk, warmup, maxWarmup);
