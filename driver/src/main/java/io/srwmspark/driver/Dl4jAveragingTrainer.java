@@ -3,6 +3,8 @@ package io.srwmspark.driver;
 import io.srwmspark.workers.dl4j.FewShotGraph;
 import io.srwmspark.workers.dl4j.GraphEvaluator;
 import io.srwmspark.workers.dl4j.GraphFile;
+import io.srwmspark.workers.dl4j.GraphState;
+import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.ClassImages;
 import io.srwmspark.workers.fewshot.EpisodeSource;
 import io.srwmspark.workers.fewshot.Episodes;
@@ -11,15 +13,16 @@ import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.report.LearningCurve;
 import io.srwmspark.workers.rng.Seeds;
+import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.MetricsFile;
+import io.srwmspark.workers.store.RunStore;
 import java.awt.Color;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -43,16 +46,22 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  *
  * <p>Validation (the project's protocol, {@link GraphEvaluator} with DL4J's running batch-norm statistics)
  * every {@code train.val-every} steps, rounded up to whole rounds, and when the wall-clock budget ends; the
- * best graph is kept. Files: {@code best.zip} and {@code last.zip} (DL4J ModelSerializer, with the Adam
- * state and the run's effective configuration, {@link GraphFile}), {@code metrics.csv},
- * {@code learning-curve.png}.
+ * best graph is kept. Files, in a run folder on a local disk or any Hadoop URI: checkpoints in the project's
+ * format ({@link GraphState}, {@link CheckpointFiles}: {@code step-<N>.ckpt}, {@code best-<N>.ckpt}, verified
+ * on load, for {@code --resume}, evaluation and export), {@code best.zip} and {@code last.zip} (DL4J
+ * ModelSerializer, with the Adam state and the run's effective configuration, {@link GraphFile}),
+ * {@code metrics.csv}, {@code learning-curve.png}.
  */
 public final class Dl4jAveragingTrainer {
 
     /** The best validation graph of a run. */
     public static final String BEST = "best.zip";
-    /** The graph at the end of a run. */
+    /** The graph at the newest validation of a run. */
     public static final String LAST = "last.zip";
+    /** Checkpoint metadata key: averaging rounds done. */
+    public static final String ROUNDS = "dl4j.rounds";
+
+    private static final String METRICS_HEADER = "step,loss,train_acc,val_acc,val_ci95,wall_s";
 
     /**
      * @param step      local steps done (rounds x averaging frequency)
@@ -84,19 +93,50 @@ public final class Dl4jAveragingTrainer {
     }
 
     /**
-     * Trains from scratch.
+     * Trains from scratch, or continues from {@code resume}.
+     *
+     * <p>At every validation the run folder gets a checkpoint ({@code step-<N>.ckpt}, the last
+     * {@code train.keep-last} kept, and {@code best-<N>.ckpt} for the best validation accuracy; the project's
+     * format, {@link GraphState}) and the DL4J zips {@value #BEST} and {@value #LAST}. Round r of a run starts at
+     * training episode {@code step x train.batch}, so a resumed run consumes the episodes the uninterrupted one
+     * would have.
      *
      * @param configText the run's effective configuration with {@code data.path} resolved (shipped to executors)
      * @param workers    W, parallel workers (Spark partitions per round)
      * @param val        validation classes (read on the driver)
+     * @param run        the run folder (local or any Hadoop URI)
+     * @param resume     the checkpoint to continue from, or null
+     * @param meta       provenance stored in every checkpoint (configuration, code version, dataset, ...)
      */
     public static Outcome train(JavaSparkContext sc, FewShotConfig cfg, String configText, int workers,
-            ClassImages val, Path runDir, FewShotTrainer.Progress progress) throws IOException {
+            ClassImages val, RunStore run, Checkpoint resume, Map<String, String> meta,
+            FewShotTrainer.Progress progress) throws IOException {
         FewShotConfig.Train t = cfg.train();
         int perWorker = batchPerWorker(t.batch(), workers);
         int freq = cfg.distributed().averagingFrequency();
         boolean aux = FewShotGraph.hasAux(cfg);
+        CheckpointFiles ckpts = new CheckpointFiles(run, t.keepLast());
         ComputationGraph graph = FewShotGraph.build(cfg, val.channels(), val.height(), val.width());
+        long step = 0;
+        long round = 0;
+        double bestVal = Double.NEGATIVE_INFINITY;
+        long bestStep = 0;
+        ComputationGraph best;
+        if (resume != null) {
+            GraphState.restore(graph, resume);
+            step = resume.step();
+            round = Long.parseLong(resume.meta().getOrDefault(ROUNDS, "0"));
+            best = graph.clone();
+            if (resume.meta("best.val") != null) {
+                bestVal = Double.parseDouble(resume.meta("best.val"));
+                bestStep = Long.parseLong(resume.meta().getOrDefault("best.step", "0"));
+                if (run.exists(CheckpointFiles.name("best", bestStep))) {
+                    GraphState.restore(best, ckpts.read(CheckpointFiles.name("best", bestStep)));
+                }
+            }
+        } else {
+            best = graph.clone();
+        }
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1)
                 .batchSizePerWorker(perWorker)
                 .averagingFrequency(freq)
@@ -109,71 +149,76 @@ public final class Dl4jAveragingTrainer {
         SparkComputationGraph spark = new SparkComputationGraph(sc, graph, tm);
         EpisodeSource validator = Episodes.source(cfg, val, FewShotTrainer.evalSpec(cfg.episode()),
                 Seeds.derive(t.seed(), FewShotTrainer.STREAM_VAL_EPISODES), cfg.episode().ways(), t.batch());
-        Files.createDirectories(runDir);
-        long perRound = (long) t.batch() * freq;
+        MetricsFile metrics = new MetricsFile(run, METRICS_HEADER, resume == null ? -1 : step);
         long t0 = System.nanoTime();
         double deadline = t.minutes() > 0 ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
-        long step = 0;
-        long round = 0;
-        long nextVal = t.valEvery();
-        double bestVal = Double.NEGATIVE_INFINITY;
-        long bestStep = 0;
-        ComputationGraph best = graph.clone();
+        long nextVal = (step / t.valEvery() + 1) * t.valEvery();
         List<double[]> curve = new ArrayList<>();
-        String runName = "srwm fewshot " + runDir.getFileName() + " dl4j-averaging";
-        try (BufferedWriter csv = Files.newBufferedWriter(runDir.resolve("metrics.csv"), StandardCharsets.UTF_8)) {
-            csv.write("step,loss,train_acc,val_acc,val_ci95,wall_s\n");
-            while (step < t.steps() && (System.nanoTime() - t0) / 1e9 < deadline) {
-                long roundStart = System.nanoTime();
-                long first = round * perRound;
-                List<long[]> ranges = new ArrayList<>();
-                for (int w = 0; w < workers; w++) {
-                    ranges.add(new long[] {first + (long) w * perWorker * freq, (long) perWorker * freq});
-                }
-                String conf = configText;
-                sc.setJobDescription(runName + " round " + round);
-                JavaRDD<MultiDataSet> episodes = sc.parallelize(ranges, workers)
-                        .flatMap(r -> ExecutorState.of(conf).graphEpisodes(r[0], (int) r[1], aux).iterator());
-                spark.fitMultiDataSet(episodes);
-                episodes.unpersist(false);                           // dl4j-spark persists what it is given
-                round++;
-                step += freq;
-                double secs = (System.nanoTime() - t0) / 1e9;
-                double rate = freq / ((System.nanoTime() - roundStart) / 1e9);
-                double loss = spark.getScore();
-                progress.step(step, t.steps(), loss, Double.NaN, rate, secs);
-                String valCol = "";
-                String ciCol = "";
-                if (step >= nextVal || step >= t.steps() || secs >= deadline) {
-                    nextVal = (step / t.valEvery() + 1) * t.valEvery();
-                    Evaluator.Report v = GraphEvaluator.evaluate(spark.getNetwork(), validator, t.valEpisodes(),
-                            t.batch(), GraphEvaluator.BatchNorm.RUNNING);
-                    boolean isBest = v.accuracy().mean() > bestVal;
-                    if (isBest) {
-                        bestVal = v.accuracy().mean();
-                        bestStep = step;
-                        best = spark.getNetwork().clone();
-                        GraphFile.write(best, configText, runDir.resolve(BEST));
-                    }
-                    GraphFile.write(spark.getNetwork(), configText, runDir.resolve(LAST));
-                    progress.validation(step, v.accuracy().mean(), v.accuracy().ci95(), isBest);
-                    valCol = fmt(v.accuracy().mean());
-                    ciCol = fmt(v.accuracy().ci95());
-                    curve.add(new double[] {secs / 60, v.accuracy().mean()});
-                }
-                csv.write(step + "," + fmt(loss) + ",," + valCol + "," + ciCol + ","
-                        + fmt((System.nanoTime() - t0) / 1e9) + "\n");
-                csv.flush();
+        String runName = "srwm fewshot " + runName(run) + " dl4j-averaging";
+        while (step < t.steps() && (System.nanoTime() - t0) / 1e9 < deadline) {
+            long roundStart = System.nanoTime();
+            long first = step * t.batch();
+            List<long[]> ranges = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                ranges.add(new long[] {first + (long) w * perWorker * freq, (long) perWorker * freq});
             }
+            String conf = configText;
+            sc.setJobDescription(runName + " round " + round);
+            JavaRDD<MultiDataSet> episodes = sc.parallelize(ranges, workers)
+                    .flatMap(r -> ExecutorState.of(conf).graphEpisodes(r[0], (int) r[1], aux).iterator());
+            spark.fitMultiDataSet(episodes);
+            episodes.unpersist(false);                               // dl4j-spark persists what it is given
+            round++;
+            step += freq;
+            double secs = (System.nanoTime() - t0) / 1e9;
+            double rate = freq / ((System.nanoTime() - roundStart) / 1e9);
+            double loss = spark.getScore();
+            progress.step(step, t.steps(), loss, Double.NaN, rate, secs);
+            String valCol = "";
+            String ciCol = "";
+            if (step >= nextVal || step >= t.steps() || secs >= deadline) {
+                nextVal = (step / t.valEvery() + 1) * t.valEvery();
+                ComputationGraph net = spark.getNetwork();
+                Evaluator.Report v = GraphEvaluator.evaluate(net, validator, t.valEpisodes(), t.batch(),
+                        GraphEvaluator.BatchNorm.RUNNING);
+                boolean isBest = v.accuracy().mean() > bestVal;
+                if (isBest) {
+                    bestVal = v.accuracy().mean();
+                    bestStep = step;
+                    best = net.clone();
+                }
+                Map<String, String> m = new HashMap<>(meta);
+                m.put("best.val", Double.toString(bestVal));
+                m.put("best.step", Long.toString(bestStep));
+                m.put(ROUNDS, Long.toString(round));
+                ckpts.save(GraphState.checkpoint(net, step, m), isBest);
+                if (isBest) {
+                    GraphFile.write(best, configText, run, BEST);
+                }
+                GraphFile.write(net, configText, run, LAST);
+                progress.validation(step, v.accuracy().mean(), v.accuracy().ci95(), isBest);
+                valCol = fmt(v.accuracy().mean());
+                ciCol = fmt(v.accuracy().ci95());
+                curve.add(new double[] {secs / 60, v.accuracy().mean()});
+            }
+            metrics.add(step + "," + fmt(loss) + ",," + valCol + "," + ciCol + ","
+                    + fmt((System.nanoTime() - t0) / 1e9), !valCol.isEmpty());
         }
+        metrics.flush();
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (!curve.isEmpty()) {
-            LearningCurve.write(runDir.resolve("learning-curve.png"), "few-shot training (dl4j-averaging)", "minutes",
+            run.writeBytes(FewShotTrainer.CURVE, LearningCurve.png("few-shot training (dl4j-averaging)", "minutes",
                     "accuracy", List.of(new LearningCurve.Series("validation", new Color(31, 119, 180),
                             curve.stream().mapToDouble(c -> c[0]).toArray(),
-                            curve.stream().mapToDouble(c -> c[1]).toArray())));
+                            curve.stream().mapToDouble(c -> c[1]).toArray()))));
         }
         return new Outcome(step, round, seconds, bestStep, bestVal, best);
+    }
+
+    /** The last element of a run folder's location, to name Spark jobs. */
+    private static String runName(RunStore run) {
+        String l = run.location().replaceAll("/+$", "");
+        return l.substring(l.lastIndexOf('/') + 1);
     }
 
     private static String fmt(double v) {

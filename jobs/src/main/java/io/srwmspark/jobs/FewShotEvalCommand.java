@@ -11,7 +11,9 @@ import io.srwmspark.workers.data.LoadOptions;
 import io.srwmspark.workers.data.Layout;
 import io.srwmspark.workers.data.SplitOptions;
 import io.srwmspark.workers.dl4j.GraphEvaluator;
+import io.srwmspark.workers.dl4j.FewShotGraph;
 import io.srwmspark.workers.dl4j.GraphFile;
+import io.srwmspark.workers.dl4j.GraphState;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.ClassImages;
 import io.srwmspark.workers.fewshot.EpisodeSource;
@@ -34,6 +36,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
@@ -51,8 +54,8 @@ final class FewShotEvalCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "RUN_DIR_OR_FILE",
-            description = {"a run folder (its best checkpoint, or best.zip of a dl4j-averaging run) or a checkpoint",
-                "file (.ckpt, or .zip for a DL4J ComputationGraph); checkpoints local or a Hadoop URI"})
+            description = {"a run folder (its best checkpoint, of either strategy) or a checkpoint file (.ckpt, or a",
+                ".zip DL4J ComputationGraph of a dl4j-averaging run); checkpoints local or a Hadoop URI"})
     String model;
 
     @Option(names = "--batch-norm", defaultValue = "running", paramLabel = "MODE", description = {"DL4J graphs only:"
@@ -102,10 +105,10 @@ final class FewShotEvalCommand implements Callable<Integer> {
         }
         GraphEvaluator.BatchNorm bn = GraphEvaluator.BatchNorm.of(batchNorm);
         Path graphZip = RunFiles.graphModel(model);
-        GraphFile graph = graphZip == null ? null : GraphFile.read(graphZip);
-        Checkpoint ckpt = graph == null ? RunFiles.read(model) : null;
-        FewShotConfig cfg = FewShotConfig.from(graph != null ? Conf.parse(graph.configText(), graphZip + " (config)")
-                : RunFiles.configOf(ckpt, model));
+        GraphFile graphFile = graphZip == null ? null : GraphFile.read(graphZip);
+        Checkpoint ckpt = graphFile == null ? RunFiles.read(model) : null;
+        FewShotConfig cfg = FewShotConfig.from(graphFile != null
+                ? Conf.parse(graphFile.configText(), graphZip + " (config)") : RunFiles.configOf(ckpt, model));
         int n = ways == null ? cfg.episode().ways() : ways;
         int k = shots == null ? cfg.episode().shots() : shots;
         if (n != cfg.episode().ways()) {
@@ -129,9 +132,14 @@ final class FewShotEvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1, got " + perPass);
         }
         EpisodeSource sampler = Episodes.source(cfg, classes, es, episodeSeed, n, perPass);
+        ComputationGraph graph = graphFile != null ? graphFile.graph() : null;
+        if (ckpt != null && ckpt.meta(GraphState.ITERATION) != null) {    // a dl4j-averaging checkpoint
+            graph = FewShotGraph.build(cfg, set.channels(), set.height(), set.width());
+            GraphState.restore(graph, ckpt);
+        }
         Evaluator.Report r;
         if (graph != null) {
-            r = GraphEvaluator.evaluate(graph.graph(), sampler, episodes, perPass, bn);
+            r = GraphEvaluator.evaluate(graph, sampler, episodes, perPass, bn);
         } else {
             FewShotModel m = FewShotSetup.model(cfg, set.channels(), set.height(), set.width());
             if (ckpt.params().length != m.layout().size()) {

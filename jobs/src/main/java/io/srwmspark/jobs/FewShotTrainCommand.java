@@ -4,9 +4,9 @@ import io.srwmspark.driver.Dl4jAveragingTrainer;
 import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.config.Conf;
-import io.srwmspark.workers.data.DataStore;
 import io.srwmspark.workers.dl4j.FewShotGraph;
 import io.srwmspark.workers.dl4j.GraphEvaluator;
+import io.srwmspark.workers.dl4j.GraphState;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.EpisodeSource;
 import io.srwmspark.workers.fewshot.Episodes;
@@ -22,7 +22,6 @@ import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -48,7 +47,8 @@ import picocli.CommandLine.Option;
             "use, conf/fewshot-synth-demo.conf). Writes RUN_DIR/run.conf, metrics.csv, step-<N>.ckpt (the last",
             "train.keep-last), best-<N>.ckpt, learning-curve.png and result.json (test accuracy of the best",
             "validation checkpoint). RUN_DIR may be a local folder or a Hadoop URI (hdfs://, s3a://, file://).",
-            "With --strategy dl4j-averaging: best.zip and last.zip (DL4J graphs), in a local RUN_DIR."})
+            "With --strategy dl4j-averaging the checkpoints hold the DL4J graph's state; best.zip and last.zip",
+            "are the best and newest graphs as DL4J ModelSerializer zips."})
 final class FewShotTrainCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -136,9 +136,6 @@ final class FewShotTrainCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
         if (cfg.distributed().dl4jAveraging()) {
-            if (resume) {
-                throw new IllegalArgumentException("--resume is not implemented for train.strategy = dl4j-averaging");
-            }
             FewShotGraph.checkSupported(cfg);
             if (partitions != null) {
                 Dl4jAveragingTrainer.batchPerWorker(cfg.train().batch(), partitions);
@@ -148,15 +145,15 @@ final class FewShotTrainCommand implements Callable<Integer> {
             err.println("srwm: " + msg);
             err.flush();
         });
-        if (cfg.distributed().dl4jAveraging()) {
-            return trainDl4j(cfg, conf, data, runDir, err, outw);
-        }
         if (from != null && !data.identity().equals(from.meta("dataset"))) {
             throw new IllegalArgumentException("--resume: the data at " + data.root() + " (identity "
                     + data.identity() + ") is not what " + runDir + " was trained on (" + from.meta("dataset") + ")");
         }
-        FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
-                data.train().width());
+        if (from != null && cfg.distributed().dl4jAveraging() != (from.meta(GraphState.ITERATION) != null)) {
+            throw new IllegalArgumentException("--resume: " + runDir + " was trained with train.strategy = "
+                    + (from.meta(GraphState.ITERATION) != null ? "dl4j-averaging" : "exact")
+                    + "; a run cannot change its strategy");
+        }
         RunStore run = RunStore.open(runDir);
         String effective = conf.effective();
         run.writeBytes(RunFiles.RUN_CONF, effective.getBytes(StandardCharsets.UTF_8));
@@ -166,8 +163,13 @@ final class FewShotTrainCommand implements Callable<Integer> {
         meta.put("dataset.root", data.root());
         meta.put("code.version", Versions.code());
         meta.put("seed", Long.toString(cfg.train().seed()));
-        meta.put("params", Long.toString(model.layout().size()));
         meta.put("input.shape", data.train().channels() + "," + data.train().height() + "," + data.train().width());
+        if (cfg.distributed().dl4jAveraging()) {
+            return trainDl4j(cfg, conf, data, run, from, meta, err, outw);
+        }
+        FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
+                data.train().width());
+        meta.put("params", Long.toString(model.layout().size()));
         err.printf(Locale.ROOT, "srwm: %s model, %,d parameters; %d-way %d-shot %s; run folder %s%n",
                 cfg.model().sequence(), model.layout().size(), cfg.episode().ways(), cfg.episode().shots(),
                 cfg.episode().setting().name().toLowerCase(Locale.ROOT), runDir);
@@ -238,29 +240,24 @@ final class FewShotTrainCommand implements Callable<Integer> {
      * Strategy dl4j-averaging: the DL4J graph on Spark with dl4j-spark's parameter averaging, then the test
      * accuracy of the best validation graph (the project's protocol, DL4J's running batch-norm statistics).
      */
-    private Integer trainDl4j(FewShotConfig cfg, Conf conf, FewShotData data, String runLocation, PrintWriter err,
-            PrintWriter outw) throws IOException {
-        if (DataStore.hasScheme(runLocation) && !runLocation.startsWith("file:")) {
-            throw new IllegalArgumentException("--strategy dl4j-averaging writes its run folder on the local disk; "
-                    + "--out " + runLocation + " is not local");
-        }
-        Path runDir = runLocation.startsWith("file:") ? Path.of(java.net.URI.create(runLocation))
-                : Path.of(runLocation);
+    private Integer trainDl4j(FewShotConfig cfg, Conf conf, FewShotData data, RunStore run, Checkpoint from,
+            Map<String, String> meta, PrintWriter err, PrintWriter outw) throws IOException {
         String shipped = RunFiles.forExecutors(conf, data);
-        Files.createDirectories(runDir);
-        Files.writeString(runDir.resolve(RunFiles.RUN_CONF), conf.effective(), StandardCharsets.UTF_8);
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());
         Dl4jAveragingTrainer.Outcome o;
         try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(new SparkConf(), "srwm fewshot "
-                + runDir.getFileName(), master))) {
+                + runName(run), master))) {
             int workers = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
             int perWorker = Dl4jAveragingTrainer.batchPerWorker(cfg.train().batch(), workers);
             long params = FewShotGraph.build(cfg, data.train().channels(), data.train().height(), data.train().width())
                     .numParams();
+            meta.put("params", Long.toString(params));
+            meta.put("strategy", FewShotConfig.Distributed.DL4J_AVERAGING);
             err.printf(Locale.ROOT, "srwm: dl4j-averaging: DL4J ComputationGraph, %,d parameters; Spark master %s, "
-                    + "%d workers x %d episodes per minibatch, averaging every %d steps; run folder %s%n", params,
-                    sc.master(), workers, perWorker, cfg.distributed().averagingFrequency(), runDir);
-            o = Dl4jAveragingTrainer.train(sc, cfg, shipped, workers, data.classes("val"), runDir, bar);
+                    + "%d workers x %d episodes per minibatch, averaging every %d steps; run folder %s%s%n", params,
+                    sc.master(), workers, perWorker, cfg.distributed().averagingFrequency(), run.location(),
+                    from == null ? "" : "; resuming at step " + from.step());
+            o = Dl4jAveragingTrainer.train(sc, cfg, shipped, workers, data.classes("val"), run, from, meta, bar);
         }
         bar.finish();
         EpisodeSource test = Episodes.source(cfg, data.classes("test"), FewShotTrainer.evalSpec(cfg.episode()),
@@ -273,7 +270,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
                 + "\"strategy\":\"%s\",\"batch_norm\":\"running\"}", r.accuracy().mean(), r.accuracy().ci95(),
                 r.accuracy().episodes(), o.step(), o.rounds(), o.seconds(), o.bestStep(), o.bestVal(), data.identity(),
                 FewShotConfig.Distributed.DL4J_AVERAGING);
-        Files.writeString(runDir.resolve("result.json"), json + "\n", StandardCharsets.UTF_8);
+        run.writeBytes("result.json", (json + "\n").getBytes(StandardCharsets.UTF_8));
         outw.printf(Locale.ROOT, "trained %d steps (%d averaging rounds) in %.1f min; best validation %.2f%% at step "
                 + "%d%n", o.step(), o.rounds(), o.seconds() / 60, 100 * o.bestVal(), o.bestStep());
         outw.println("test accuracy: " + r.accuracy() + " (" + cfg.episode().ways() + "-way " + cfg.episode().shots()

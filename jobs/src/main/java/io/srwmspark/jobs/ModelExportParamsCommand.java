@@ -1,5 +1,7 @@
 package io.srwmspark.jobs;
 
+import io.srwmspark.workers.dl4j.FewShotGraph;
+import io.srwmspark.workers.dl4j.GraphState;
 import io.srwmspark.workers.fewshot.Checkpoint;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotModel;
@@ -12,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
@@ -48,11 +52,15 @@ final class ModelExportParamsCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the checkpoint does not record its input shape");
             }
             int[] chw = Arrays.stream(shape.split(",")).mapToInt(Integer::parseInt).toArray();
-            FewShotModel m = FewShotSetup.model(cfg, chw[0], chw[1], chw[2]);
-            if (m.layout().size() == c.params().length) {
-                for (ParamSet.Entry e : m.layout().entries()) {
-                    tsv.append(e.name()).append('\t').append(Arrays.toString(e.shape())).append('\t')
-                            .append(e.offset()).append('\t').append(e.length()).append('\n');
+            if (c.meta(GraphState.ITERATION) != null) {
+                graphLayout(FewShotGraph.build(cfg, chw[0], chw[1], chw[2]), c.params(), tsv);
+            } else {
+                FewShotModel m = FewShotSetup.model(cfg, chw[0], chw[1], chw[2]);
+                if (m.layout().size() == c.params().length) {
+                    for (ParamSet.Entry e : m.layout().entries()) {
+                        tsv.append(e.name()).append('\t').append(Arrays.toString(e.shape())).append('\t')
+                                .append(e.offset()).append('\t').append(e.length()).append('\n');
+                    }
                 }
             }
         } catch (IllegalArgumentException ex) {
@@ -65,5 +73,41 @@ final class ModelExportParamsCommand implements Callable<Integer> {
                 layout);
         w.flush();
         return 0;
+    }
+
+    /**
+     * The layout of a dl4j-averaging checkpoint: DL4J's parameter table (vertices in topological order, each
+     * layer's parameters in its initializer's order), checked against the flat vector.
+     */
+    private static void graphLayout(ComputationGraph graph, float[] params, StringBuilder tsv) {
+        if (graph.numParams() != params.length) {
+            throw new IllegalArgumentException("the checkpoint has " + params.length + " parameters, its DL4J graph "
+                    + graph.numParams());
+        }
+        graph.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
+        long offset = 0;
+        StringBuilder rows = new StringBuilder();
+        for (Map.Entry<String, INDArray> e : graph.paramTable().entrySet()) {
+            INDArray v = e.getValue();
+            float[] at = Arrays.copyOfRange(params, (int) offset, (int) (offset + v.length()));
+            String order;
+            if (Arrays.equals(v.dup('c').data().asFloat(), at)) {
+                order = "c";
+            } else if (Arrays.equals(v.dup('f').data().asFloat(), at)) {
+                order = "f";
+            } else {
+                throw new IllegalArgumentException("DL4J's parameter table does not follow the flat vector at "
+                        + e.getKey());
+            }
+            rows.append(e.getKey()).append('\t').append(Arrays.toString(v.shape())).append(" order ").append(order)
+                    .append('\t').append(offset)
+                    .append('\t').append(v.length()).append('\n');
+            offset += v.length();
+        }
+        if (offset != params.length) {
+            throw new IllegalArgumentException("DL4J's parameter table covers " + offset + " of " + params.length
+                    + " parameters");
+        }
+        tsv.append(rows);
     }
 }

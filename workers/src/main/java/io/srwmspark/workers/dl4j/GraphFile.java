@@ -1,9 +1,9 @@
 package io.srwmspark.workers.dl4j;
 
+import io.srwmspark.workers.store.RunStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -20,19 +20,20 @@ public record GraphFile(ComputationGraph graph, String configText) {
     /** Entry of the zip holding the run's effective configuration. */
     public static final String CONFIG_ENTRY = "srwm-config";
 
-    /** Writes to a temporary file in the same folder, then renames: a reader never sees half a model. */
-    public static void write(ComputationGraph graph, String configText, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    /**
+     * Writes {@code name} in the run folder {@code run} (a local folder or any Hadoop URI): the zip is built in a
+     * local temporary file, then written under a temporary name in the folder and renamed
+     * ({@link RunStore#writeBytes}), so a reader never sees half a model.
+     */
+    public static void write(ComputationGraph graph, String configText, RunStore run, String name) throws IOException {
+        Path tmp = Files.createTempFile("srwm-graph", ".zip");
         try {
             ModelSerializer.writeModel(graph, tmp.toFile(), true);
             ModelSerializer.addObjectToFile(tmp.toFile(), CONFIG_ENTRY, configText);
-        } catch (IOException | RuntimeException ex) {
+            run.writeBytes(name, Files.readAllBytes(tmp));
+        } finally {
             Files.deleteIfExists(tmp);
-            throw ex;
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Reads a file written by {@link #write}; an error names the file and what is missing. */

@@ -15,6 +15,7 @@
  * {@link io.srwmspark.workers.dl4j.FewShotGraph} builds it, {@link io.srwmspark.workers.dl4j.EpisodeData} turns
  * episodes into MultiDataSets, {@link io.srwmspark.workers.dl4j.ProtoAuxLoss} is the auxiliary prototypical
  * loss, {@link io.srwmspark.workers.dl4j.GraphEvaluator} scores it by the project's protocol and
- * {@link io.srwmspark.workers.dl4j.GraphFile} writes and reads it with its run configuration.
+ * {@link io.srwmspark.workers.dl4j.GraphFile} writes and reads it with its run configuration, and
+ * {@link io.srwmspark.workers.dl4j.GraphState} turns its training state into a project checkpoint and back.
  */
 package io.srwmspark.workers.dl4j;

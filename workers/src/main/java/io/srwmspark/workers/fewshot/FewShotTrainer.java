@@ -3,10 +3,10 @@ package io.srwmspark.workers.fewshot;
 import io.srwmspark.workers.report.LearningCurve;
 import io.srwmspark.workers.rng.Seeds;
 import io.srwmspark.workers.store.CheckpointFiles;
+import io.srwmspark.workers.store.MetricsFile;
 import io.srwmspark.workers.store.RunStore;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -169,7 +169,7 @@ public final class FewShotTrainer {
             best = p.clone();
         }
         INDArray params = Nd4j.create(Nd4j.createBuffer(p.clone()), new long[] {1, size});
-        Metrics metrics = new Metrics(run, resume == null ? -1 : start);
+        MetricsFile metrics = new MetricsFile(run, METRICS_HEADER, resume == null ? -1 : start);
         long t0 = System.nanoTime();
         double deadline = t.minutes() > 0 ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
         List<double[]> curve = new ArrayList<>();
@@ -257,46 +257,10 @@ public final class FewShotTrainer {
     }
 
     /** Files of a run folder besides its checkpoints. */
-    public static final String METRICS = "metrics.csv";
+    public static final String METRICS = MetricsFile.NAME;
     public static final String CURVE = "learning-curve.png";
     static final String METRICS_HEADER = "step,loss,train_acc,val_acc,val_ci95,wall_s,step_ms,compute_ms,broadcast_ms,"
             + "aggregate_ms,update_ms";
-
-    /**
-     * {@code metrics.csv}, kept in memory and rewritten whole (atomically) at every validation and at most every
-     * 30 s otherwise, so it works on file systems without append (S3). A resumed run keeps the rows up to the step
-     * it resumes from.
-     */
-    private static final class Metrics {
-        private final RunStore run;
-        private final StringBuilder rows = new StringBuilder(METRICS_HEADER + "\n");
-        private long lastWrite = System.nanoTime();
-
-        Metrics(RunStore run, long resumeStep) throws IOException {
-            this.run = run;
-            if (resumeStep >= 0 && run.exists(METRICS)) {
-                String[] lines = new String(run.read(METRICS), StandardCharsets.UTF_8).split("\n");
-                for (int i = 1; i < lines.length; i++) {
-                    int comma = lines[i].indexOf(',');
-                    if (comma > 0 && Long.parseLong(lines[i].substring(0, comma)) <= resumeStep) {
-                        rows.append(lines[i]).append('\n');
-                    }
-                }
-            }
-        }
-
-        void add(String row, boolean now) throws IOException {
-            rows.append(row).append('\n');
-            if (now || System.nanoTime() - lastWrite > 30_000_000_000L) {
-                flush();
-            }
-        }
-
-        void flush() throws IOException {
-            run.writeBytes(METRICS, rows.toString().getBytes(StandardCharsets.UTF_8));
-            lastWrite = System.nanoTime();
-        }
-    }
 
     private static String ms(long nanos, int window) {
         return String.format(Locale.ROOT, "%.1f", nanos / 1e6 / window);

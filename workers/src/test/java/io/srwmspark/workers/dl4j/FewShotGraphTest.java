@@ -16,6 +16,7 @@ import io.srwmspark.workers.fewshot.Evaluator;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
+import io.srwmspark.workers.store.RunStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -285,7 +286,7 @@ class FewShotGraphTest {
         assertEquals(running.accuracy(), GraphEvaluator.evaluate(g, test, 9, 2, GraphEvaluator.BatchNorm.RUNNING)
                 .accuracy(), "with running statistics the batch size does not matter");
         Path file = tmp.resolve("m.zip");
-        GraphFile.write(g, "train.seed = 3\n", file);
+        GraphFile.write(g, "train.seed = 3\n", RunStore.open(tmp.toString()), "m.zip");
         GraphFile back = GraphFile.read(file);
         assertEquals("train.seed = 3\n", back.configText());
         assertEquals(params, back.graph().params());
