@@ -13,6 +13,7 @@ import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.fewshot.LocalRound;
 import io.srwmspark.workers.rng.Seeds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,6 +72,22 @@ final class ExecutorState {
             return Parallel.inline(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
         }
         return FewShotTrainer.shard(cfg, model, train, step, p, from, to);
+    }
+
+    /**
+     * A round of {@code k} local steps on episodes [from, to) of steps {@code step ..}, from the broadcast state
+     * {@code pmv} = [parameters | Adam m | Adam v] after {@code adamStep} Adam steps.
+     */
+    LocalRound round(long step, int k, float[] pmv, long adamStep, int from, int to) {
+        int size = pmv.length / 3;
+        float[] p = java.util.Arrays.copyOfRange(pmv, 0, size);
+        float[] m = java.util.Arrays.copyOfRange(pmv, size, 2 * size);
+        float[] v = java.util.Arrays.copyOfRange(pmv, 2 * size, 3 * size);
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task != null && task.cpus() == 1) {
+            return Parallel.inline(() -> LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to));
+        }
+        return LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to);
     }
 
     /**

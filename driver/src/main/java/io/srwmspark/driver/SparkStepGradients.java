@@ -1,7 +1,9 @@
 package io.srwmspark.driver;
 
+import io.srwmspark.workers.fewshot.Adam;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
+import io.srwmspark.workers.fewshot.LocalRound;
 import io.srwmspark.workers.io.FloatBytes;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -30,6 +32,9 @@ import scala.runtime.BoxedUnit;
  * adds the partitions' sums in partition order, not in order of arrival, so a run is reproducible to the bit for
  * a given partition count. From 6 partitions on, {@code treeAggregate} adds the sums on executors first and is
  * used as it is.
+ *
+ * <p>With {@code train.local-steps = K > 1} the trainer calls {@link #round} instead: one job per K steps, each
+ * partition taking K local Adam steps, the driver averaging (not exact; docs/distributed.md).
  */
 public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
@@ -106,21 +111,92 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
     /** One job over the shards; the partitions' sums are added on the driver in partition order. */
     private GradientSum oneJob(ShardTask task) {
-        GradientSum[] byPartition = new GradientSum[partitions];
-        ClassTag<GradientSum> tag = ClassTag$.MODULE$.apply(GradientSum.class);
-        sc.sc().runJob(sc.parallelize(shards(batch, partitions), partitions).rdd(), task,
-                new AbstractFunction2<Object, GradientSum, BoxedUnit>() {
-                    @Override
-                    public BoxedUnit apply(Object partition, GradientSum sum) {
-                        byPartition[(Integer) partition] = sum;
-                        return BoxedUnit.UNIT;
-                    }
-                }, tag);
         GradientSum total = new GradientSum(size);
-        for (GradientSum g : byPartition) {
+        for (GradientSum g : perPartition(task, GradientSum.class)) {
             total.merge(g);
         }
         return total;
+    }
+
+    /** One job over the shards; each partition's result, in partition order. */
+    private <T> List<T> perPartition(AbstractFunction2<TaskContext, Iterator<int[]>, T> task, Class<T> type) {
+        List<T> byPartition = new ArrayList<>(java.util.Collections.nCopies(partitions, null));
+        ClassTag<T> tag = ClassTag$.MODULE$.apply(type);
+        sc.sc().runJob(sc.parallelize(shards(batch, partitions), partitions).rdd(), task,
+                new AbstractFunction2<Object, T, BoxedUnit>() {
+                    @Override
+                    public BoxedUnit apply(Object partition, T result) {
+                        byPartition.set((Integer) partition, result);
+                        return BoxedUnit.UNIT;
+                    }
+                }, tag);
+        return byPartition;
+    }
+
+    @Override
+    public boolean roundsOverShards() {
+        return true;
+    }
+
+    /**
+     * A round of {@code train.local-steps} (docs/distributed.md): the parameters and both Adam moments are
+     * broadcast as one vector [p | m | v], each partition takes {@code k} local Adam steps on its shard
+     * ({@link LocalRound#run}) and returns its three vectors, and the driver averages them in partition order.
+     * One job per round, whatever the partition count (each result is 12 bytes per parameter).
+     */
+    @Override
+    public LocalRound round(long step, int k, float[] params, Adam adam) {
+        long t0 = System.nanoTime();
+        float[] pmv = new float[3 * size];
+        System.arraycopy(params, 0, pmv, 0, size);
+        System.arraycopy(adam.firstMoment(), 0, pmv, size, size);
+        System.arraycopy(adam.secondMoment(), 0, pmv, 2 * size, size);
+        Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(pmv));
+        long shipped = System.nanoTime() - t0;
+        try {
+            sc.setJobDescription(runName + " steps " + step + ".." + (step + k - 1));
+            return LocalRound.average(perPartition(new RoundTask(configText, step, k, adam.step(), bc),
+                    LocalRound.class));
+        } finally {
+            long t1 = System.nanoTime();
+            bc.destroy();
+            last = new FewShotTrainer.StepTiming(shipped + System.nanoTime() - t1);
+        }
+    }
+
+    /** What a task of a local-steps round runs: {@link LocalRound#run} on its partition's episode range. */
+    static final class RoundTask extends AbstractFunction2<TaskContext, Iterator<int[]>, LocalRound>
+            implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String conf;
+        private final long step;
+        private final int k;
+        private final long adamStep;
+        private final Broadcast<FloatBytes.Vector> state;
+
+        RoundTask(String conf, long step, int k, long adamStep, Broadcast<FloatBytes.Vector> state) {
+            this.conf = conf;
+            this.step = step;
+            this.k = k;
+            this.adamStep = adamStep;
+            this.state = state;
+        }
+
+        @Override
+        public LocalRound apply(TaskContext context, Iterator<int[]> ranges) {
+            if (!ranges.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " of round " + step
+                        + " holds no episode range");
+            }
+            int[] r = ranges.next();
+            if (ranges.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " holds several ranges");
+            }
+            GpuPinning.pinCurrentTask();
+            return ExecutorState.of(conf).round(step, k, state.value().values(), adamStep, r[0], r[1]);
+        }
     }
 
     /**

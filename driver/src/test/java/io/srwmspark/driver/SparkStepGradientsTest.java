@@ -13,6 +13,7 @@ import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
 import io.srwmspark.workers.fewshot.ImageSetClasses;
+import io.srwmspark.workers.fewshot.LocalRound;
 import io.srwmspark.workers.rng.Seeds;
 import java.nio.file.Path;
 import java.util.List;
@@ -98,13 +99,8 @@ class SparkStepGradientsTest {
         for (int partitions : List.of(1, 2, 3, 6)) {
             float[] spark = train(cfg, model, new SparkStepGradients(sc, configText, cfg.train().batch(), partitions,
                     local.length, "exactness"));
-            double max = 0;
-            double diff = 0;
-            for (int i = 0; i < local.length; i++) {
-                max = Math.max(max, Math.abs(local[i]));
-                diff = Math.max(diff, Math.abs(local[i] - spark[i]));
-            }
-            assertTrue(diff / max <= 1e-5, partitions + " partitions: relative difference " + diff / max);
+            double rel = relDiff(local, spark);
+            assertTrue(rel <= 1e-5, partitions + " partitions: relative difference " + rel);
         }
     }
 
@@ -186,6 +182,54 @@ class SparkStepGradientsTest {
         var v = (io.srwmspark.workers.io.FloatBytes.Vector) ser.deserialize(ser.serialize(
                 new io.srwmspark.workers.io.FloatBytes.Vector(p.clone()), any), any);
         org.junit.jupiter.api.Assertions.assertArrayEquals(p, v.values(), 0f);
+    }
+
+    /**
+     * train.local-steps = 5 on Spark: two rounds over one partition are the ten exact steps; over three
+     * partitions they average the shards' local steps: reproducible to the bit, and not the exact update.
+     */
+    @Test
+    void localStepRoundsOnSpark() throws Exception {
+        Conf conf = base.with(List.of("train.local-steps=5"));
+        FewShotConfig c = FewShotConfig.from(conf);
+        String text = conf.effective();
+        FewShotData data = FewShotData.load(c, tmp.resolve("cache"), msg -> { });
+        FewShotModel model = FewShotSetup.model(c, 1, 16, 16);
+        int size = Math.toIntExact(model.layout().size());
+        float[] exact = train(c, model, FewShotTrainer.local(c, model, new ImageSetClasses(data.train())));
+        float[] one = rounds(c, model, new SparkStepGradients(sc, text, 6, 1, size, "rounds"));
+        assertTrue(relDiff(exact, one) <= 1e-5, "one partition: " + relDiff(exact, one));
+        SparkStepGradients three = new SparkStepGradients(sc, text, 6, 3, size, "rounds");
+        assertTrue(three.roundsOverShards());
+        float[] first = rounds(c, model, three);
+        assertTrue(java.util.Arrays.equals(first, rounds(c, model, three)), "two runs on 3 partitions differ");
+        assertTrue(relDiff(exact, first) > 1e-4, "averaged local steps are not the exact update: "
+                + relDiff(exact, first));
+        assertTrue(three.lastTiming().broadcastNanos() > 0);
+    }
+
+    /** Two rounds of five local steps from the initial parameters. */
+    private static float[] rounds(FewShotConfig cfg, FewShotModel model, SparkStepGradients grads) {
+        float[] p = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT))
+                .data().asFloat();
+        Adam adam = new Adam(cfg.train().adam(), p.length);
+        for (long step = 0; step < 10; step += 5) {
+            LocalRound r = grads.round(step, 5, p, adam);
+            assertEquals(cfg.train().batch(), r.episodes());
+            p = r.params();
+            adam = new Adam(cfg.train().adam(), r.firstMoment(), r.secondMoment(), adam.step() + 5);
+        }
+        return p;
+    }
+
+    private static double relDiff(float[] a, float[] b) {
+        double max = 0;
+        double diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i]));
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff / max;
     }
 
     /** Without a tree, the driver adds the partitions' sums in partition order: a rerun gives the same bits. */

@@ -156,13 +156,18 @@ final class BenchSparkCommand implements Callable<Integer> {
                     + " got --warmup " + warmup + ", --max-warmup " + maxWarmup + ", --steps " + steps + ", --chunk "
                     + chunk);
         }
-        if (only == null && serve == null) {
-            return compare();
-        }
         List<String> all = new ArrayList<>(sets);
         all.add("train.batch=" + batch);
         Conf conf = RunFiles.config(config).with(all);
         FewShotConfig cfg = FewShotConfig.from(conf);
+        if (cfg.distributed().dl4jAveraging() || cfg.distributed().localSteps() != 1) {
+            throw new IllegalArgumentException("bench spark times exact steps (train.strategy = exact, "
+                    + "train.local-steps = 1); got train.strategy = " + cfg.distributed().strategy()
+                    + ", train.local-steps = " + cfg.distributed().localSteps());
+        }
+        if (only == null && serve == null) {
+            return compare();
+        }
         PrintWriter err = spec.commandLine().getErr();
         FewShotData data = FewShotData.load(cfg, RunFiles.dataCache(), msg -> err.println("srwm: " + msg));
         String shipped = RunFiles.forExecutors(conf, data);

@@ -91,6 +91,11 @@ final class FewShotTrainCommand implements Callable<Integer> {
         "ComputationGraph, dl4j-spark parameter averaging; Spark local[*] unless --master); docs/distributed.md"})
     String strategy;
 
+    @Option(names = "--local-steps", paramLabel = "K", description = {"exact strategy on Spark: rounds of K local"
+        + " Adam steps per shard, then the average of the shards' parameters and Adam moments", "(train.local-steps;"
+        + " 1, the default, takes exact steps; K > 1 is not exact, docs/distributed.md)"})
+    Integer localSteps;
+
     @Option(names = "--averaging-frequency", paramLabel = "K", description = "dl4j-averaging: local steps of each"
             + " worker between two parameter averagings (train.averaging-frequency)")
     Integer averagingFrequency;
@@ -112,6 +117,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
         }
         if (averagingFrequency != null) {
             overrides.add("train.averaging-frequency=" + averagingFrequency);
+        }
+        if (localSteps != null) {
+            overrides.add("train.local-steps=" + localSteps);
         }
         String runDir = out != null ? out : Path.of("runs", "fewshot-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();

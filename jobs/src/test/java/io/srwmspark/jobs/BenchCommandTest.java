@@ -121,6 +121,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchSparkTimesExactStepsOnly() {
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--set",
+                "train.local-steps=4");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("bench spark times exact steps") && r.err().contains("train.local-steps = 4"),
+                r.err());
+    }
+
+    @Test
     void badShapeIsRejected() {
         ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "layer", "--shape", "2,2,5");
         assertEquals(2, r.code());

@@ -53,6 +53,39 @@ class FewShotCommandsTest {
         return diff / max;
     }
 
+    /** --local-steps on Spark: rounds of 2 local steps over 2 shards; a resumed run continues them exactly. */
+    @Test
+    void localStepRoundsOnSparkResumeExactly() throws IOException {
+        Path data = tmp.resolve("glyphs-local");
+        assertEquals(0, ReferenceCheckCommandTest.cli("data", "synth", "--out", data.toString(), "--classes", "24",
+                "--per-class", "4", "--seed", "4").code());
+        List<String> spark = List.of("--master", "local[2]", "--partitions", "2", "--local-steps", "2");
+        List<String> a = tiny(data.toString(), tmp.resolve("rounds").toString(), 6);
+        a.addAll(spark);
+        Run straight = ReferenceCheckCommandTest.cli(a.toArray(String[]::new));
+        assertEquals(0, straight.code(), straight.err());
+        List<String> b = tiny(data.toString(), tmp.resolve("rounds-resumed").toString(), 2);
+        b.addAll(spark);
+        assertEquals(0, ReferenceCheckCommandTest.cli(b.toArray(String[]::new)).code());
+        List<String> c = tiny(data.toString(), tmp.resolve("rounds-resumed").toString(), 6);
+        c.addAll(List.of("--master", "local[2]", "--partitions", "2", "--resume"));
+        Run resumed = ReferenceCheckCommandTest.cli(c.toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
+        Checkpoint x = CheckpointFiles.readModel(tmp.resolve("rounds").resolve("step-000000000006.ckpt").toString(),
+                m -> { });
+        Checkpoint y = CheckpointFiles.readModel(tmp.resolve("rounds-resumed").resolve("step-000000000006.ckpt")
+                .toString(), m -> { });
+        assertTrue(x.meta("config").contains("train.local-steps = 2"), x.meta("config"));
+        assertTrue(maxRelDiff(x.params(), y.params()) <= 1e-6, "resume: " + maxRelDiff(x.params(), y.params()));
+
+        List<String> exact = tiny(data.toString(), tmp.resolve("exact-steps").toString(), 6);
+        exact.addAll(List.of("--master", "local[2]", "--partitions", "2"));
+        assertEquals(0, ReferenceCheckCommandTest.cli(exact.toArray(String[]::new)).code());
+        Checkpoint z = CheckpointFiles.readModel(tmp.resolve("exact-steps").resolve("step-000000000006.ckpt")
+                .toString(), m -> { });
+        assertTrue(maxRelDiff(z.params(), x.params()) > 1e-4, "local steps are not the exact steps");
+    }
+
     @Test
     void trainResumeEvalAndExport() throws IOException {
         Path data = glyphs(tmp);

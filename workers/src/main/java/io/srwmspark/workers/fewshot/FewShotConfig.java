@@ -121,8 +121,11 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param averagingFrequency dl4j-averaging only: local minibatch steps each worker takes between two
      *                           parameter averagings (the global batch {@code train.batch} is split evenly over
      *                           the workers, so each worker's minibatch is {@code train.batch / workers} episodes)
+     * @param localSteps         exact strategy on Spark: 1 (the default) for exact steps; K &gt; 1 for rounds of K
+     *                           local Adam steps per shard, then the average of the shards' parameters and Adam
+     *                           moments ({@link LocalRound}; not exact, K times fewer Spark jobs)
      */
-    public record Distributed(String strategy, int averagingFrequency) {
+    public record Distributed(String strategy, int averagingFrequency, int localSteps) {
 
         /** Synchronous data-parallel SGD with exact gradient sums (the default). */
         public static final String EXACT = "exact";
@@ -137,6 +140,13 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
             if (averagingFrequency < 1) {
                 throw new IllegalArgumentException("train.averaging-frequency must be >= 1, got "
                         + averagingFrequency);
+            }
+            if (localSteps < 1) {
+                throw new IllegalArgumentException("train.local-steps must be >= 1, got " + localSteps);
+            }
+            if (localSteps > 1 && DL4J_AVERAGING.equals(strategy)) {
+                throw new IllegalArgumentException("train.local-steps = " + localSteps + " applies to train.strategy"
+                        + " = exact; dl4j-averaging sets its local steps with train.averaging-frequency");
             }
         }
 
@@ -176,7 +186,8 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
                 c.integer("train.keep-last", 3, 1, 1_000_000));
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         Distributed distributed = new Distributed(c.choice("train.strategy", Distributed.EXACT, Distributed.EXACT,
-                Distributed.DL4J_AVERAGING), c.integer("train.averaging-frequency", 5, 1, 1 << 20));
+                Distributed.DL4J_AVERAGING), c.integer("train.averaging-frequency", 5, 1, 1 << 20),
+                c.integer("train.local-steps", 1, 1, 1 << 20));
         c.rejectUnread();
         return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask, distributed);
     }

@@ -82,9 +82,25 @@ public final class FewShotTrainer {
         /** The gradient sum of step {@code step}'s global batch at {@code params} (1, P). */
         GradientSum compute(long step, INDArray params);
 
-        /** Timing of the last {@link #compute} beyond the shards' own compute time, if known. */
+        /** Timing of the last {@link #compute} or {@link #round} beyond the shards' own compute time, if known. */
         default StepTiming lastTiming() {
             return null;
+        }
+
+        /**
+         * Whether {@link #round} runs rounds of {@code train.local-steps} over several shards. If not (one JVM: a
+         * round over the whole batch is exactly K steps), the trainer takes exact steps.
+         */
+        default boolean roundsOverShards() {
+            return false;
+        }
+
+        /**
+         * A round of {@code k} local steps from {@code step} on every shard, starting at {@code params} and the
+         * state of {@code adam}, averaged over the shards ({@link LocalRound}).
+         */
+        default LocalRound round(long step, int k, float[] params, Adam adam) {
+            throw new UnsupportedOperationException("this gradient source takes exact steps only");
         }
     }
 
@@ -124,9 +140,24 @@ public final class FewShotTrainer {
      */
     public static GradientSum shard(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step,
             INDArray params, int from, int to) {
+        return shard(cfg, model, trainSplit, step, params, from, to, false);
+    }
+
+    /**
+     * As {@link #shard}, but the gradient of the mean loss over the shard's own scored steps (a local step of
+     * {@link LocalRound}); for the whole batch the same as {@link #shard}.
+     */
+    static GradientSum shardOwnMean(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step,
+            INDArray params, int from, int to) {
+        return shard(cfg, model, trainSplit, step, params, from, to, true);
+    }
+
+    private static GradientSum shard(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step,
+            INDArray params, int from, int to, boolean ownMean) {
         FewShotConfig.Train t = cfg.train();
         EpisodeSource sampler = curriculum(cfg, trainSplit, step, model.ways());
-        double normalizer = sampler.scoredIn(step * t.batch(), t.batch());
+        double normalizer = ownMean ? sampler.scoredIn(step * t.batch() + from, to - from)
+                : sampler.scoredIn(step * t.batch(), t.batch());
         return new GradientSum(Math.toIntExact(model.layout().size())).add(model, params, sampler,
                 step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step));
     }
@@ -179,30 +210,49 @@ public final class FewShotTrainer {
         int window = 0;
         long[] times = new long[5];                     // step, compute, broadcast, aggregate, update (ns)
         long windowStart = System.nanoTime();
+        boolean rounds = cfg.distributed().localSteps() > 1 && gradients.roundsOverShards();
         while (step < t.steps()) {
             double elapsed = (System.nanoTime() - t0) / 1e9;
             if (elapsed >= deadline) {
                 break;
             }
+            int k = rounds ? (int) Math.min(cfg.distributed().localSteps(), t.steps() - step) : 1;
             long s0 = System.nanoTime();
-            GradientSum g = gradients.compute(step, params);
-            long s1 = System.nanoTime();
-            adam.apply(p, g.gradient());
+            long s1;
+            long compute;
+            double loss;
+            double accuracy;
+            if (rounds) {
+                LocalRound r = gradients.round(step, k, p, adam);
+                s1 = System.nanoTime();
+                p = r.params();
+                adam = new Adam(t.adam(), r.firstMoment(), r.secondMoment(), adam.step() + k);
+                compute = r.computeNanos();
+                loss = r.meanLoss();
+                accuracy = r.accuracy();
+            } else {
+                GradientSum g = gradients.compute(step, params);
+                s1 = System.nanoTime();
+                adam.apply(p, g.gradient());
+                compute = g.maxShardNanos();
+                loss = g.meanLoss();
+                accuracy = g.accuracy();
+            }
             params.data().asNioFloat().put(0, p);
             long s2 = System.nanoTime();
             StepTiming st = gradients.lastTiming();
-            long compute = g.maxShardNanos();
             long broadcast = st == null ? 0 : st.broadcastNanos();
             times[0] += s2 - s0;
             times[1] += compute;
             times[2] += broadcast;
             times[3] += Math.max(0, s1 - s0 - compute - broadcast);
             times[4] += s2 - s1;
-            step++;
-            lossAcc += g.meanLoss();
-            accAcc += g.accuracy();
-            window++;
-            boolean validate = step % t.valEvery() == 0 || step == t.steps();
+            long before = step;
+            step += k;
+            lossAcc += loss * k;
+            accAcc += accuracy * k;
+            window += k;
+            boolean validate = step / t.valEvery() != before / t.valEvery() || step == t.steps();
             double secs = (System.nanoTime() - t0) / 1e9;
             boolean report = window >= 10 || validate || secs >= deadline;
             if (report) {

@@ -152,6 +152,16 @@ public final class GradientSum implements Serializable {
         return scored;
     }
 
+    /** Scored steps predicted right. */
+    public long correct() {
+        return correct;
+    }
+
+    /** Summed cross-entropy of the scored steps (not normalized). */
+    public double lossSum() {
+        return lossSum;
+    }
+
     /** Mean cross-entropy over the scored steps added; refuses an empty aggregator. */
     public double meanLoss() {
         requireNonEmpty();
