@@ -154,7 +154,7 @@ public final class Dl4jAveragingTrainer {
         double deadline = t.minutes() > 0 ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
         long nextVal = (step / t.valEvery() + 1) * t.valEvery();
         List<double[]> curve = new ArrayList<>();
-        String runName = "srwm fewshot " + runName(run) + " dl4j-averaging";
+        String runName = "srwm fewshot " + run.name() + " dl4j-averaging";
         while (step < t.steps() && (System.nanoTime() - t0) / 1e9 < deadline) {
             long roundStart = System.nanoTime();
             long first = step * t.batch();
@@ -213,12 +213,6 @@ public final class Dl4jAveragingTrainer {
                             curve.stream().mapToDouble(c -> c[1]).toArray()))));
         }
         return new Outcome(step, round, seconds, bestStep, bestVal, best);
-    }
-
-    /** The last element of a run folder's location, to name Spark jobs. */
-    private static String runName(RunStore run) {
-        String l = run.location().replaceAll("/+$", "");
-        return l.substring(l.lastIndexOf('/') + 1);
     }
 
     private static String fmt(double v) {

@@ -228,20 +228,14 @@ final class FewShotTrainCommand implements Callable<Integer> {
         // executors read the data the driver resolved (the synthetic glyphs' cache folder, or data.path)
         String shipped = RunFiles.forExecutors(conf, data);
         SparkConf base = new SparkConf();
-        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + runName(run),
+        try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + run.name(),
                 master))) {
             int p = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
             err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%n", sc.master(), p);
             SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
-                    Math.toIntExact(model.layout().size()), "srwm fewshot " + runName(run));
+                    Math.toIntExact(model.layout().size()), "srwm fewshot " + run.name());
             return FewShotTrainer.train(cfg, model, grads, data.classes("val"), run, from, meta, bar);
         }
-    }
-
-    /** The last element of a run folder's location, to name Spark jobs. */
-    static String runName(RunStore run) {
-        String l = run.location().replaceAll("/+$", "");
-        return l.substring(l.lastIndexOf('/') + 1);
     }
 
     /**
@@ -254,7 +248,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(err, cfg.train().batch());
         Dl4jAveragingTrainer.Outcome o;
         try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(new SparkConf(), "srwm fewshot "
-                + runName(run), master))) {
+                + run.name(), master))) {
             int workers = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
             int perWorker = Dl4jAveragingTrainer.batchPerWorker(cfg.train().batch(), workers);
             long params = FewShotGraph.build(cfg, data.train().channels(), data.train().height(), data.train().width())

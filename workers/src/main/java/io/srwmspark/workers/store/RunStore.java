@@ -107,6 +107,12 @@ public final class RunStore {
         return location;
     }
 
+    /** The last element of the folder's location (to name a run, for example in Spark job descriptions). */
+    public String name() {
+        String l = location.replaceAll("/+$", "");
+        return l.substring(l.lastIndexOf('/') + 1);
+    }
+
     /** The full name of file {@code name}, for messages. */
     public String describe(String name) {
         return new Path(root, check(name)).toString();

@@ -36,6 +36,8 @@ class RunStoreTest {
         Path dir = tmp.resolve("run one");
         RunStore s = RunStore.open(asUri ? dir.toUri().toString() : dir.toString());
         assertTrue(Files.isDirectory(dir));
+        // the last element of the location as given (a URI keeps its escapes), trailing slashes ignored
+        assertEquals(asUri ? "run%20one" : "run one", RunStore.open((asUri ? dir.toUri() : dir) + "/").name());
         s.writeBytes("a.txt", "first".getBytes(StandardCharsets.UTF_8));
         s.writeBytes("a.txt", "second".getBytes(StandardCharsets.UTF_8));
         assertEquals("second", new String(s.read("a.txt"), StandardCharsets.UTF_8));
