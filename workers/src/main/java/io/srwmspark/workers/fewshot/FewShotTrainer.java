@@ -162,7 +162,11 @@ public final class FewShotTrainer {
                 step * t.batch() + from, to - from, normalizer, Seeds.derive(t.seed(), STREAM_STEP, step));
     }
 
-    /** Trains with the step gradients of {@code gradients} (this JVM, or Spark). */
+    /**
+     * Trains with the step gradients of {@code gradients} (this JVM, or Spark). With {@code train.local-steps}
+     * K &gt; 1 and a source that shards ({@link StepGradients#roundsOverShards}) it takes rounds of K local steps
+     * per shard instead ({@link LocalRound}, not exact); validation and checkpoints then fall on round ends.
+     */
     public static Outcome train(FewShotConfig cfg, FewShotModel model, StepGradients gradients, ClassImages valSplit,
             RunStore run, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
         FewShotConfig.Train t = cfg.train();
