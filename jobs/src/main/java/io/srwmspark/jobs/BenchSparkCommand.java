@@ -87,6 +87,9 @@ final class BenchSparkCommand implements Callable<Integer> {
 
     static final int SETTLE_WINDOW = 10;
     static final int SETTLE_FAULTS = 256;
+    /** Seconds between the untimed steps that keep local[1]'s task thread alive (Spark's idle limit is 60 s). */
+    static final int KEEP_ALIVE_SECONDS = 20;
+
     /** FMA steps of one host probe: ~5 ms on one core of the project's machine. */
     static final int PROBE_ITERATIONS = 4_000_000;
 
@@ -258,7 +261,19 @@ final class BenchSparkCommand implements Callable<Integer> {
         ExecutorService two = Executors.newFixedThreadPool(2);
         try (Child one = new Child(1); Child pair = new Child(2)) {
             one.start();
-            pair.start();                            // after local[1] has warmed up: the two never overlap
+            // local[2] warms up after local[1] (the two never overlap in the warm-ups), which takes minutes.
+            // Spark's executor task threads exit after 60 s idle, and a local[1] JVM whose task thread was
+            // replaced faulted 37,000 times on its next step and 100-700 times per step after (0-6 without the
+            // idle): so local[1] takes one untimed step every KEEP_ALIVE_SECONDS while local[2] warms up.
+            Thread keepAlive = new Thread(() -> keepAlive(one), "bench-spark-keep-alive");
+            keepAlive.setDaemon(true);
+            keepAlive.start();
+            try {
+                pair.start();
+            } finally {
+                keepAlive.interrupt();
+                keepAlive.join();
+            }
             Child[] children = {one, pair};
             int done = 0;
             for (int turn = 0; done < steps; turn++) {
@@ -278,6 +293,20 @@ final class BenchSparkCommand implements Callable<Integer> {
             two.shutdownNow();
         }
         return 0;
+    }
+
+    /** One untimed step of {@code child} every {@value #KEEP_ALIVE_SECONDS} s until interrupted. */
+    private static void keepAlive(Child child) {
+        try {
+            while (true) {
+                Thread.sleep(KEEP_ALIVE_SECONDS * 1000L);
+                child.steps(1);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException("keeping local[1] warm while local[2] warms up", ex);
+        }
     }
 
     /** Prints the two masters' rows, E(2) and the host probes' readings ({@code host}, sorted). */
