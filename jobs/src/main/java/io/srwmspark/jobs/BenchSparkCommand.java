@@ -262,9 +262,9 @@ final class BenchSparkCommand implements Callable<Integer> {
         try (Child one = new Child(1); Child pair = new Child(2)) {
             one.start();
             // local[2] warms up after local[1] (the two never overlap in the warm-ups), which takes minutes.
-            // Spark's executor task threads exit after 60 s idle, and a local[1] JVM whose task thread was
-            // replaced faulted 37,000 times on its next step and 100-700 times per step after (0-6 without the
-            // idle): so local[1] takes one untimed step every KEEP_ALIVE_SECONDS while local[2] warms up.
+            // Spark's executor task threads exit after 60 s idle, and a local[1] JVM left idle for 200 s faulted
+            // 37,000 times on its next step and 100-700 times per step after (0-6 without the idle): so local[1]
+            // takes one untimed step every KEEP_ALIVE_SECONDS while local[2] warms up.
             Thread keepAlive = new Thread(() -> keepAlive(one), "bench-spark-keep-alive");
             keepAlive.setDaemon(true);
             keepAlive.start();
