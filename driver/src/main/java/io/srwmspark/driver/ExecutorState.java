@@ -65,13 +65,16 @@ final class ExecutorState {
     /** Episodes [from, to) of step {@code step} at parameters {@code params}. */
     GradientSum shard(long step, float[] params, int from, int to) {
         INDArray p = Nd4j.create(Nd4j.createBuffer(params), new long[] {1, params.length});
+        return onTaskCores(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
+    }
+
+    /**
+     * Runs {@code work} on the cores Spark gave the task: a task with one core runs its kernels on this thread
+     * instead of the shared pool, so concurrent tasks do not oversubscribe the executor's cores.
+     */
+    private static <T> T onTaskCores(java.util.function.Supplier<T> work) {
         org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
-        if (task != null && task.cpus() == 1) {
-            // a task owns one core: its kernels run on this thread instead of the shared pool, so concurrent tasks
-            // do not oversubscribe the executor's cores
-            return Parallel.inline(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
-        }
-        return FewShotTrainer.shard(cfg, model, train, step, p, from, to);
+        return task != null && task.cpus() == 1 ? Parallel.inline(work) : work.get();
     }
 
     /**
@@ -83,11 +86,7 @@ final class ExecutorState {
         float[] p = java.util.Arrays.copyOfRange(pmv, 0, size);
         float[] m = java.util.Arrays.copyOfRange(pmv, size, 2 * size);
         float[] v = java.util.Arrays.copyOfRange(pmv, 2 * size, 3 * size);
-        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
-        if (task != null && task.cpus() == 1) {
-            return Parallel.inline(() -> LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to));
-        }
-        return LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to);
+        return onTaskCores(() -> LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to));
     }
 
     /**

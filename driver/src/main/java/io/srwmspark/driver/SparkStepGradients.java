@@ -90,11 +90,7 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
     @Override
     public GradientSum compute(long step, INDArray params) {
-        long t0 = System.nanoTime();
-        Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(params.data().asFloat()));
-        long shipped = System.nanoTime() - t0;
-        try {
-            sc.setJobDescription(runName + " step " + step);
+        return broadcasting(params.data().asFloat(), runName + " step " + step, bc -> {
             ShardTask task = new ShardTask(configText, step, bc);
             if (!treeAggregates(partitions)) {
                 return oneJob(task);
@@ -102,6 +98,21 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
             return sc.parallelize(shards(batch, partitions), partitions)
                     .map(task::range)
                     .treeAggregate(new GradientSum(size), GradientSum::merge, GradientSum::merge, TREE_DEPTH);
+        });
+    }
+
+    /**
+     * Broadcasts {@code values}, runs {@code job} (described as {@code description} in the Spark UI), destroys
+     * the broadcast and records the time spent shipping it (broadcast and destruction) in {@link #lastTiming}.
+     */
+    private <T> T broadcasting(float[] values, String description,
+            java.util.function.Function<Broadcast<FloatBytes.Vector>, T> job) {
+        long t0 = System.nanoTime();
+        Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(values));
+        long shipped = System.nanoTime() - t0;
+        try {
+            sc.setJobDescription(description);
+            return job.apply(bc);
         } finally {
             long t1 = System.nanoTime();
             bc.destroy();
@@ -146,22 +157,12 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
      */
     @Override
     public LocalRound round(long step, int k, float[] params, Adam adam) {
-        long t0 = System.nanoTime();
         float[] pmv = new float[3 * size];
         System.arraycopy(params, 0, pmv, 0, size);
         System.arraycopy(adam.firstMoment(), 0, pmv, size, size);
         System.arraycopy(adam.secondMoment(), 0, pmv, 2 * size, size);
-        Broadcast<FloatBytes.Vector> bc = sc.broadcast(new FloatBytes.Vector(pmv));
-        long shipped = System.nanoTime() - t0;
-        try {
-            sc.setJobDescription(runName + " steps " + step + ".." + (step + k - 1));
-            return LocalRound.average(perPartition(new RoundTask(configText, step, k, adam.step(), bc),
-                    LocalRound.class));
-        } finally {
-            long t1 = System.nanoTime();
-            bc.destroy();
-            last = new FewShotTrainer.StepTiming(shipped + System.nanoTime() - t1);
-        }
+        return broadcasting(pmv, runName + " steps " + step + ".." + (step + k - 1), bc -> LocalRound.average(
+                perPartition(new RoundTask(configText, step, k, adam.step(), bc), LocalRound.class)));
     }
 
     /** What a task of a local-steps round runs: {@link LocalRound#run} on its partition's episode range. */

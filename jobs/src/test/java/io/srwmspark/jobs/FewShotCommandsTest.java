@@ -35,9 +35,13 @@ class FewShotCommandsTest {
     }
 
     static Path glyphs(Path tmp) {
-        Path data = tmp.resolve("glyphs");
+        return glyphs(tmp.resolve("glyphs"), 3);
+    }
+
+    /** Tiny synthetic glyphs (24 classes of 4 images) generated into {@code data} with {@code seed}. */
+    static Path glyphs(Path data, long seed) {
         Run r = ReferenceCheckCommandTest.cli("data", "synth", "--out", data.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "3");
+                "--per-class", "4", "--seed", Long.toString(seed));
         assertEquals(0, r.code(), r.err());
         return data;
     }
@@ -56,9 +60,7 @@ class FewShotCommandsTest {
     /** --local-steps on Spark: rounds of 2 local steps over 2 shards; a resumed run continues them exactly. */
     @Test
     void localStepRoundsOnSparkResumeExactly() throws IOException {
-        Path data = tmp.resolve("glyphs-local");
-        assertEquals(0, ReferenceCheckCommandTest.cli("data", "synth", "--out", data.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "4").code());
+        Path data = glyphs(tmp.resolve("glyphs-local"), 4);
         List<String> spark = List.of("--master", "local[2]", "--partitions", "2", "--local-steps", "2");
         List<String> a = tiny(data.toString(), tmp.resolve("rounds").toString(), 6);
         a.addAll(spark);

@@ -51,10 +51,7 @@ class FewShotTrainDl4jTest {
 
     @Test
     void trainsOnSparkWithParameterAveragingAndTheModelIsScoredByFewShotEval() throws IOException {
-        Path glyphs = tmp.resolve("glyphs");
-        Run synth = ReferenceCheckCommandTest.cli("data", "synth", "--out", glyphs.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "5");
-        assertEquals(0, synth.code(), synth.err());
+        Path glyphs = FewShotCommandsTest.glyphs(tmp.resolve("glyphs"), 5);
         Path run = tmp.resolve("run");
         Run train = train(glyphs, run.toString(), "--steps", "4");
         assertEquals(0, train.code(), train.err());
@@ -98,10 +95,7 @@ class FewShotTrainDl4jTest {
 
     @Test
     void aResumedRunContinuesExactlyAndItsCheckpointsAreExported() throws IOException {
-        Path glyphs = tmp.resolve("glyphs-resume");
-        Run synth = ReferenceCheckCommandTest.cli("data", "synth", "--out", glyphs.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "6");
-        assertEquals(0, synth.code(), synth.err());
+        Path glyphs = FewShotCommandsTest.glyphs(tmp.resolve("glyphs-resume"), 6);
         Path straight = tmp.resolve("straight");
         Path split = tmp.resolve("split");
         Run a = train(glyphs, straight.toString(), "--steps", "6");
@@ -155,9 +149,7 @@ class FewShotTrainDl4jTest {
 
     @Test
     void aRunCannotChangeItsStrategyOnResume() throws IOException {
-        Path glyphs = tmp.resolve("glyphs-strategy");
-        assertEquals(0, ReferenceCheckCommandTest.cli("data", "synth", "--out", glyphs.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "7").code());
+        Path glyphs = FewShotCommandsTest.glyphs(tmp.resolve("glyphs-strategy"), 7);
         Path run = tmp.resolve("strategy");
         assertEquals(0, train(glyphs, run.toString(), "--steps", "2").code());
         Run exact = ReferenceCheckCommandTest.cli("fewshot", "train", "--out", run.toString(), "--resume", "--steps",

@@ -96,9 +96,7 @@ class HdfsRunTest {
 
     @Test
     void aDl4jAveragingRunCheckpointsOnHdfsAndResumesThereExactly() throws IOException {
-        Path local = tmp.resolve("glyphs-dl4j");
-        assertEquals(0, ReferenceCheckCommandTest.cli("data", "synth", "--out", local.toString(), "--classes", "24",
-                "--per-class", "4", "--seed", "6").code());
+        Path local = FewShotCommandsTest.glyphs(tmp.resolve("glyphs-dl4j"), 6);
         FileSystem fs = cluster.getFileSystem();
         fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path("/dl4j"));
         String data = hdfs + "/dl4j";
