@@ -4,6 +4,7 @@ import io.srwmspark.workers.concurrent.NativeAllocations;
 import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.dl4j.EpisodeData;
+import io.srwmspark.workers.fewshot.AllReduceRound;
 import io.srwmspark.workers.fewshot.ClassImages;
 import io.srwmspark.workers.fewshot.EpisodeSource;
 import io.srwmspark.workers.fewshot.Episodes;
@@ -82,11 +83,27 @@ final class ExecutorState {
      * {@code pmv} = [parameters | Adam m | Adam v] after {@code adamStep} Adam steps.
      */
     LocalRound round(long step, int k, float[] pmv, long adamStep, int from, int to) {
+        float[][] s = split(pmv);
+        return onTaskCores(() -> LocalRound.run(cfg, model, train, step, k, s[0], s[1], s[2], adamStep, from, to));
+    }
+
+    /**
+     * A round of {@code k} exact steps from {@code step} on episodes [from, to) of each step, exchanging the
+     * shards' sums through {@code exchange}, from the broadcast state {@code pmv} = [parameters | Adam m | Adam v]
+     * after {@code adamStep} Adam steps.
+     */
+    AllReduceRound allReduceRound(long step, int k, float[] pmv, long adamStep, int from, int to,
+            AllReduceRound.Exchange exchange) {
+        float[][] s = split(pmv);
+        return onTaskCores(() -> AllReduceRound.run(cfg, model, train, step, k, s[0], s[1], s[2], adamStep, from, to,
+                exchange));
+    }
+
+    /** [parameters | Adam m | Adam v] as three arrays. */
+    private static float[][] split(float[] pmv) {
         int size = pmv.length / 3;
-        float[] p = java.util.Arrays.copyOfRange(pmv, 0, size);
-        float[] m = java.util.Arrays.copyOfRange(pmv, size, 2 * size);
-        float[] v = java.util.Arrays.copyOfRange(pmv, 2 * size, 3 * size);
-        return onTaskCores(() -> LocalRound.run(cfg, model, train, step, k, p, m, v, adamStep, from, to));
+        return new float[][] {java.util.Arrays.copyOfRange(pmv, 0, size),
+            java.util.Arrays.copyOfRange(pmv, size, 2 * size), java.util.Arrays.copyOfRange(pmv, 2 * size, 3 * size)};
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.srwmspark.driver;
 
 import io.srwmspark.workers.fewshot.Adam;
+import io.srwmspark.workers.fewshot.AllReduceRound;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
 import io.srwmspark.workers.fewshot.LocalRound;
@@ -8,13 +9,16 @@ import io.srwmspark.workers.io.FloatBytes;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import scala.collection.Iterator;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
 import scala.runtime.AbstractFunction2;
 import scala.runtime.BoxedUnit;
 
@@ -34,9 +38,11 @@ import scala.runtime.BoxedUnit;
  * used as it is.
  *
  * <p>With {@code train.local-steps = K > 1} the trainer calls {@link #round} instead: one job per K steps, each
- * partition taking K local Adam steps, the driver averaging (not exact; docs/distributed.md).
+ * partition taking K local Adam steps, the driver averaging (not exact; docs/distributed.md). With
+ * {@code train.allreduce-steps = K > 1} it calls {@link #allReduceRound}: one barrier job per K exact steps,
+ * the shards' sums added by a reducer on the driver ({@link TcpAllReduce}); {@link #close} stops it.
  */
-public final class SparkStepGradients implements FewShotTrainer.StepGradients {
+public final class SparkStepGradients implements FewShotTrainer.StepGradients, AutoCloseable {
 
     private final JavaSparkContext sc;
     private final String configText;
@@ -131,16 +137,21 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
 
     /** One job over the shards; each partition's result, in partition order. */
     private <T> List<T> perPartition(AbstractFunction2<TaskContext, Iterator<int[]>, T> task, Class<T> type) {
+        return perPartition(sc.parallelize(shards(batch, partitions), partitions).rdd(), task, type);
+    }
+
+    /** One job over {@code rdd}; each partition's result, in partition order. */
+    private <S, T> List<T> perPartition(RDD<S> rdd, AbstractFunction2<TaskContext, Iterator<S>, T> task,
+            Class<T> type) {
         List<T> byPartition = new ArrayList<>(java.util.Collections.nCopies(partitions, null));
         ClassTag<T> tag = ClassTag$.MODULE$.apply(type);
-        sc.sc().runJob(sc.parallelize(shards(batch, partitions), partitions).rdd(), task,
-                new AbstractFunction2<Object, T, BoxedUnit>() {
-                    @Override
-                    public BoxedUnit apply(Object partition, T result) {
-                        byPartition.set((Integer) partition, result);
-                        return BoxedUnit.UNIT;
-                    }
-                }, tag);
+        sc.sc().runJob(rdd, task, new AbstractFunction2<Object, T, BoxedUnit>() {
+            @Override
+            public BoxedUnit apply(Object partition, T result) {
+                byPartition.set((Integer) partition, result);
+                return BoxedUnit.UNIT;
+            }
+        }, tag);
         return byPartition;
     }
 
@@ -157,12 +168,148 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients {
      */
     @Override
     public LocalRound round(long step, int k, float[] params, Adam adam) {
+        return broadcasting(pack(params, adam), runName + " steps " + step + ".." + (step + k - 1),
+                bc -> LocalRound.average(perPartition(new RoundTask(configText, step, k, adam.step(), bc),
+                        LocalRound.class)));
+    }
+
+    /** [parameters | Adam m | Adam v]. */
+    private float[] pack(float[] params, Adam adam) {
         float[] pmv = new float[3 * size];
         System.arraycopy(params, 0, pmv, 0, size);
         System.arraycopy(adam.firstMoment(), 0, pmv, size, size);
         System.arraycopy(adam.secondMoment(), 0, pmv, 2 * size, size);
-        return broadcasting(pmv, runName + " steps " + step + ".." + (step + k - 1), bc -> LocalRound.average(
-                perPartition(new RoundTask(configText, step, k, adam.step(), bc), LocalRound.class)));
+        return pmv;
+    }
+
+    /**
+     * A round of {@code train.allreduce-steps} (docs/distributed.md): [p | m | v] is broadcast once, the partitions
+     * run as one barrier stage (all at once, or none) and take {@code k} exact steps; at each step they send their
+     * gradient sums to a reducer on the driver ({@link TcpAllReduce}), which adds them in partition order and sends
+     * the total back, and every partition applies the same Adam update ({@link AllReduceRound}). Partition 0 returns
+     * the state, the others a digest of theirs, which must agree with it. Spark's job, broadcast and task launch
+     * are paid once per round.
+     */
+    @Override
+    public AllReduceRound allReduceRound(long step, int k, float[] params, Adam adam) {
+        TcpAllReduce.Server server = reducer();
+        TcpAllReduce.Endpoint endpoint = server.open(partitions, size);
+        try {
+            return broadcasting(pack(params, adam), runName + " steps " + step + ".." + (step + k - 1)
+                    + " (all-reduce)", bc -> {
+                        RDD<AllReduceRound> rounds = sc.parallelize(shards(batch, partitions), partitions).rdd()
+                                .barrier().mapPartitions(new AllReduceTask(configText, step, k, adam.step(), endpoint,
+                                        bc), false, ClassTag$.MODULE$.apply(AllReduceRound.class));
+                        return AllReduceRound.agreed(perPartition(rounds, new OnlyElement<>(),
+                                AllReduceRound.class));
+                    });
+        } finally {
+            server.closeRound();
+        }
+    }
+
+    private TcpAllReduce.Server reducer;
+
+    /**
+     * The driver's all-reduce reducer, started on first use, after checking that the partitions fit: a barrier
+     * stage runs all its tasks at once, and on a local master with fewer task slots than partitions Spark would
+     * retry its own check for minutes before failing.
+     */
+    private TcpAllReduce.Server reducer() {
+        if (reducer != null) {
+            return reducer;
+        }
+        org.apache.spark.SparkContext ssc = sc.sc();
+        int slots = ssc.maxNumConcurrentTasks(ssc.resourceProfileManager().defaultResourceProfile());
+        if (ssc.isLocal() && slots < partitions) {
+            throw new IllegalArgumentException("train.allreduce-steps runs the " + partitions + " partitions of a "
+                    + "step at once (a Spark barrier stage), but " + ssc.master() + " has " + slots + " task slots: "
+                    + "use --partitions <= " + slots + " or more local threads");
+        }
+        String host = ssc.conf().get("spark.driver.host");
+        try {
+            reducer = new TcpAllReduce.Server(ssc.conf().get("spark.driver.bindAddress", host), host);
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException("cannot start the all-reduce reducer on " + host + ": "
+                    + ex.getMessage(), ex);
+        }
+        return reducer;
+    }
+
+    /** Stops the all-reduce reducer, if a round started it. */
+    @Override
+    public void close() {
+        if (reducer != null) {
+            reducer.close();
+            reducer = null;
+        }
+    }
+
+    /** Returns a partition's only element. */
+    static final class OnlyElement<T> extends AbstractFunction2<TaskContext, Iterator<T>, T> implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public T apply(TaskContext context, Iterator<T> it) {
+            if (!it.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " returned nothing");
+            }
+            T only = it.next();
+            if (it.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " returned several results");
+            }
+            return only;
+        }
+    }
+
+    /**
+     * What a task of an all-reduce round runs: {@link AllReduceRound#run} on its partition's episode range, with
+     * the driver's reducer as the exchange.
+     */
+    static final class AllReduceTask extends AbstractFunction1<Iterator<int[]>, Iterator<AllReduceRound>>
+            implements Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String conf;
+        private final long step;
+        private final int k;
+        private final long adamStep;
+        private final TcpAllReduce.Endpoint reducer;
+        private final Broadcast<FloatBytes.Vector> state;
+
+        AllReduceTask(String conf, long step, int k, long adamStep, TcpAllReduce.Endpoint reducer,
+                Broadcast<FloatBytes.Vector> state) {
+            this.conf = conf;
+            this.step = step;
+            this.k = k;
+            this.adamStep = adamStep;
+            this.reducer = reducer;
+            this.state = state;
+        }
+
+        @Override
+        public Iterator<AllReduceRound> apply(Iterator<int[]> ranges) {
+            BarrierTaskContext context = BarrierTaskContext.get();
+            if (!ranges.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " of round " + step
+                        + " holds no episode range");
+            }
+            int[] r = ranges.next();
+            if (ranges.hasNext()) {
+                throw new IllegalStateException("partition " + context.partitionId() + " holds several ranges");
+            }
+            GpuPinning.pinCurrentTask();
+            ExecutorState executor = ExecutorState.of(conf);
+            float[] pmv = state.value().values();
+            AllReduceRound round;
+            try (TcpAllReduce.Client exchange = new TcpAllReduce.Client(reducer, context.partitionId(),
+                    context.stageAttemptNumber())) {
+                round = executor.allReduceRound(step, k, pmv, adamStep, r[0], r[1], exchange);
+            }
+            return scala.collection.Iterator$.MODULE$.single(context.partitionId() == 0 ? round : round.digestOnly());
+        }
     }
 
     /** What a task of a local-steps round runs: {@link LocalRound#run} on its partition's episode range. */

@@ -222,6 +222,57 @@ class SparkStepGradientsTest {
         return p;
     }
 
+    /**
+     * train.allreduce-steps = 4 on Spark: rounds of 4, 4 and 2 exact steps in barrier jobs give, to the bit, the
+     * parameters of ten one-job steps on the same partitions (dropout on, so masks must follow the rows), and of
+     * the single-machine trainer on one partition; more partitions than task slots fail at once.
+     */
+    @Test
+    void allReduceRoundsOnSparkAreTheDriverStepsToTheBit() throws Exception {
+        Conf conf = base.with(List.of("train.allreduce-steps=4", "model.dropout=0.2"));
+        FewShotConfig c = FewShotConfig.from(conf);
+        String text = conf.effective();
+        FewShotData data = FewShotData.load(c, tmp.resolve("cache"), msg -> { });
+        FewShotModel model = FewShotSetup.model(c, 1, 16, 16);
+        int size = Math.toIntExact(model.layout().size());
+        float[] exact = train(c, model, FewShotTrainer.local(c, model, new ImageSetClasses(data.train())));
+        try (SparkStepGradients one = new SparkStepGradients(sc, text, 6, 1, size, "all-reduce")) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(exact, allReduce(c, model, one), "one partition");
+        }
+        float[] twoSteps = train(c, model, new SparkStepGradients(sc, text, 6, 2, size, "steps"));
+        try (SparkStepGradients two = new SparkStepGradients(sc, text, 6, 2, size, "all-reduce")) {
+            long t0 = System.nanoTime();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(twoSteps, allReduce(c, model, two), "two partitions");
+            assertTrue(System.nanoTime() - t0 < 8_000_000_000L, "ten steps of a tiny model, no per-step wait");
+            assertTrue(two.lastTiming().broadcastNanos() > 0);
+        }
+        assertTrue(relDiff(exact, twoSteps) <= 1e-5, "two partitions: " + relDiff(exact, twoSteps));
+        try (SparkStepGradients three = new SparkStepGradients(sc, text, 6, 3, size, "all-reduce")) {
+            long t0 = System.nanoTime();
+            IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> allReduce(c, model, three));
+            assertTrue(ex.getMessage().contains("has 2 task slots") && ex.getMessage().contains("--partitions"),
+                    ex.getMessage());
+            assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused at once");
+        }
+    }
+
+    /** Ten exact steps in all-reduce rounds of 4, 4 and 2 from the initial parameters. */
+    private static float[] allReduce(FewShotConfig cfg, FewShotModel model, SparkStepGradients grads) {
+        float[] p = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT))
+                .data().asFloat();
+        Adam adam = new Adam(cfg.train().adam(), p.length);
+        for (int step = 0; step < 10; step += 4) {
+            int k = Math.min(4, 10 - step);
+            io.srwmspark.workers.fewshot.AllReduceRound r = grads.allReduceRound(step, k, p, adam);
+            assertEquals(k, r.steps());
+            assertTrue(r.computeNanos() > 0 && r.meanLoss() > 0);
+            p = r.params();
+            adam = new Adam(cfg.train().adam(), r.firstMoment(), r.secondMoment(), adam.step() + k);
+        }
+        return p;
+    }
+
     private static double relDiff(float[] a, float[] b) {
         double max = 0;
         double diff = 0;

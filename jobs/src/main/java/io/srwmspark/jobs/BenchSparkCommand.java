@@ -5,12 +5,13 @@ import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.bench.HostParallelism;
 import io.srwmspark.workers.bench.Timing;
 import io.srwmspark.workers.config.Conf;
+import io.srwmspark.workers.fewshot.Adam;
+import io.srwmspark.workers.fewshot.AllReduceRound;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
 import io.srwmspark.workers.fewshot.FewShotTrainer;
-import io.srwmspark.workers.fewshot.GradientSum;
 import io.srwmspark.workers.rng.Seeds;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -74,6 +75,12 @@ final class BenchSparkCommand implements Callable<Integer> {
             + " master (default: ${DEFAULT-VALUE})")
     int chunk;
 
+    @Option(names = "--allreduce-steps", paramLabel = "K", description = {"time rounds of K exact steps per Spark"
+        + " job, the shards exchanging their sums by Spark's barrier all-gather (train.allreduce-steps;", "default 1:"
+        + " one job per step); --warmup, --max-warmup, --steps and --chunk then count rounds, and the table shows",
+        "per-step means"})
+    Integer allReduceSteps;
+
     @Option(names = "--json", description = "one JSON object")
     boolean json;
 
@@ -84,6 +91,9 @@ final class BenchSparkCommand implements Callable<Integer> {
     @Option(names = "--serve", paramLabel = "N", hidden = true,
             description = "warm local[N] up, print a JSON line, then run 'steps K' commands from standard input")
     Integer serve;
+
+    /** Steps per timed unit: 1, or the steps of an all-reduce round. */
+    private int rounds = 1;
 
     static final int SETTLE_WINDOW = 10;
     static final int SETTLE_FAULTS = 256;
@@ -159,6 +169,9 @@ final class BenchSparkCommand implements Callable<Integer> {
                     + " got --warmup " + warmup + ", --max-warmup " + maxWarmup + ", --steps " + steps + ", --chunk "
                     + chunk);
         }
+        if (allReduceSteps != null) {
+            sets.add("train.allreduce-steps=" + allReduceSteps);         // the forked JVMs get it with the --set's
+        }
         List<String> all = new ArrayList<>(sets);
         all.add("train.batch=" + batch);
         Conf conf = RunFiles.config(config).with(all);
@@ -168,6 +181,7 @@ final class BenchSparkCommand implements Callable<Integer> {
                     + "train.local-steps = 1); got train.strategy = " + cfg.distributed().strategy()
                     + ", train.local-steps = " + cfg.distributed().localSteps());
         }
+        rounds = cfg.distributed().allReduceSteps();
         if (only == null && serve == null) {
             return compare();
         }
@@ -177,43 +191,59 @@ final class BenchSparkCommand implements Callable<Integer> {
         FewShotModel model = FewShotSetup.model(cfg, data.train().channels(), data.train().height(),
                 data.train().width());
         int threads = only != null ? only : serve;
-        PrintWriter out = spec.commandLine().getOut();
         SparkConf base = new SparkConf().set("spark.ui.enabled", "false");
         try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm bench spark", "local[" + threads
                 + "]"))) {
             Session session = new Session(sc, cfg, shipped, model, threads);
-            session.warmUp();
-            if (only != null) {
-                Row r = session.timed(steps).row(threads, session.warm, session.settled);
-                out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"step_ms\":%.3f,\"overhead\":%.5f,"
-                        + "\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,\"faults\":%.0f,"
-                        + "\"warmup_steps\":%d,\"settled\":%b}", r.threads(), r.stepMs(), r.overhead(), r.computeMs(),
-                        r.broadcastMs(), r.allocMb(), r.gcMs(), r.faults(), r.warmupSteps(), r.settled()));
-                out.flush();
-                return 0;
+            try {
+                return serve(session, threads);
+            } finally {
+                session.grads.close();
             }
-            out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"warmup_steps\":%d,\"settled\":%b}", threads,
-                    session.warm, session.settled));
-            out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            for (String line = in.readLine(); line != null && !line.isBlank() && !line.trim().equals("quit");
-                    line = in.readLine()) {
-                String[] cmd = line.trim().split("\\s+");
-                if (cmd.length != 2 || !cmd[0].equals("steps")) {
-                    throw new IllegalArgumentException("bench spark --serve: expected 'steps K' or 'quit', got '"
-                            + line + "'");
-                }
-                out.println(session.timed(Integer.parseInt(cmd[1])).json());
-                out.flush();
-            }
-            return 0;
         }
     }
 
-    /** One master's SparkContext, model and parameters, and its warm-up state. */
+    /** Warms {@code session} up, then answers --only or the --serve commands. */
+    private int serve(Session session, int threads) throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        session.warmUp();
+        if (only != null) {
+            Row r = session.timed(steps).row(threads, session.warm, session.settled);
+            out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"allreduce_steps\":%d,\"step_ms\":%.3f,"
+                    + "\"overhead\":%.5f,\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,"
+                    + "\"faults\":%.0f,\"warmup_steps\":%d,\"settled\":%b}", r.threads(), rounds, r.stepMs(),
+                    r.overhead(), r.computeMs(), r.broadcastMs(), r.allocMb(), r.gcMs(), r.faults(), r.warmupSteps(),
+                    r.settled()));
+            out.flush();
+            return 0;
+        }
+        out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"warmup_steps\":%d,\"settled\":%b}", threads,
+                session.warm, session.settled));
+        out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line = in.readLine(); line != null && !line.isBlank() && !line.trim().equals("quit");
+                line = in.readLine()) {
+            String[] cmd = line.trim().split("\\s+");
+            if (cmd.length != 2 || !cmd[0].equals("steps")) {
+                throw new IllegalArgumentException("bench spark --serve: expected 'steps K' or 'quit', got '"
+                        + line + "'");
+            }
+            out.println(session.timed(Integer.parseInt(cmd[1])).json());
+            out.flush();
+        }
+        return 0;
+    }
+
+    /**
+     * One master's SparkContext, model and parameters, and its warm-up state. A unit of work is one step (the
+     * gradient at fixed parameters) or, with all-reduce rounds, one round of {@link #rounds} steps (with Adam).
+     */
     private final class Session {
         private final SparkStepGradients grads;
         private final INDArray params;
+        private final Adam.Settings adamSettings;
+        private float[] p;
+        private Adam adam;
         private long step;
         private int warm;
         private boolean settled;
@@ -223,18 +253,35 @@ final class BenchSparkCommand implements Callable<Integer> {
             this.grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), threads, size,
                     "bench local[" + threads + "]");
             this.params = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT));
+            this.adamSettings = cfg.train().adam();
+            this.p = params.data().asFloat();
+            this.adam = new Adam(adamSettings, size);
+        }
+
+        /** One unit of work; returns the nanoseconds the slowest shard computed in it. */
+        private long unit() {
+            if (rounds == 1) {
+                return grads.compute(step++, params).maxShardNanos();
+            }
+            AllReduceRound r = grads.allReduceRound(step, rounds, p, adam);
+            p = r.params();
+            adam = new Adam(adamSettings, r.firstMoment(), r.secondMoment(), adam.step() + rounds);
+            step += rounds;
+            return r.computeNanos();
         }
 
         void warmUp() {
-            Settling settling = new Settling(SETTLE_WINDOW, 0.02, SETTLE_FAULTS);
+            // the limit is per step: a round of K steps may touch K times as many new pages
+            Settling settling = new Settling(SETTLE_WINDOW, 0.02, (long) SETTLE_FAULTS * rounds);
             while (warm < maxWarmup && !(warm >= warmup && settled)) {
-                grads.compute(step++, params);
+                unit();
                 warm++;
                 settling.step();
                 settled = settling.settled();
             }
         }
 
+        /** {@code count} units, each recorded as per-step means. */
         Samples timed(int count) {
             Samples out = new Samples();
             for (int s = 0; s < count; s++) {
@@ -242,13 +289,13 @@ final class BenchSparkCommand implements Callable<Integer> {
                 long gc0 = JvmCounters.collectionMillis();
                 long faults0 = JvmCounters.minorFaults();
                 long t0 = System.nanoTime();
-                GradientSum g = grads.compute(step++, params);
+                long compute = unit();
                 long took = System.nanoTime() - t0;
-                out.add(took / 1e6, 1 - g.maxShardNanos() / (double) took, g.maxShardNanos() / 1e6,
-                        grads.lastTiming().broadcastNanos() / 1e6,
-                        Math.max(0, JvmCounters.allocatedBytes() - bytes0) / 1e6,
-                        (double) (JvmCounters.collectionMillis() - gc0),
-                        (double) (JvmCounters.minorFaults() - faults0));
+                double n = rounds;
+                out.add(took / 1e6 / n, 1 - compute / (double) took, compute / 1e6 / n,
+                        grads.lastTiming().broadcastNanos() / 1e6 / n,
+                        Math.max(0, JvmCounters.allocatedBytes() - bytes0) / 1e6 / n,
+                        (JvmCounters.collectionMillis() - gc0) / n, (JvmCounters.minorFaults() - faults0) / n);
             }
             return out;
         }
@@ -315,21 +362,23 @@ final class BenchSparkCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         double hostMedian = host[host.length / 2];
         if (json) {
-            out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
+            out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"allreduce_steps\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
                     + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
                     + "\"alloc_mb_1\":%.1f,\"alloc_mb_2\":%.1f,\"gc_ms_1\":%.2f,\"gc_ms_2\":%.2f,"
                     + "\"faults_1\":%.0f,\"faults_2\":%.0f,"
                     + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
-                    + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, 1000 / one.stepMs(),
+                    + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, rounds, 1000 / one.stepMs(),
                     1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(), one.allocMb(),
                     two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), one.warmupSteps(),
                     two.warmupSteps(), one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
         } else {
-            out.printf(Locale.ROOT, "%s, batch %d, %d timed steps per master (median) in turns of %d, after %d..%d"
-                    + " warm-up steps%n", config, batch, steps, chunk, warmup, maxWarmup);
+            String unit = rounds == 1 ? "steps" : "all-reduce rounds of " + rounds + " steps";
+            out.printf(Locale.ROOT, "%s, batch %d, %d timed %s per master (median) in turns of %d, after %d..%d"
+                    + " warm-up %s%s%n", config, batch, steps, unit, chunk, warmup, maxWarmup, rounds == 1 ? "steps"
+                    : "rounds", rounds == 1 ? "" : "; per-step means of each round below");
             out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %11s %12s %18s%n", "master", "step ms",
                     "steps/s", "shard ms (max)", "broadcast ms", "outside compute", "MB alloc/step", "GC ms/step",
-                    "faults/step", "warm-up steps");
+                    "faults/step", rounds == 1 ? "warm-up steps" : "warm-up rounds");
             for (Row r : new Row[] {one, two}) {
                 out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %11.2f %12.0f %18s%n",
                         "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),

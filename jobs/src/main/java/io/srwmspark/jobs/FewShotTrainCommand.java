@@ -96,6 +96,12 @@ final class FewShotTrainCommand implements Callable<Integer> {
         + " 1, the default, takes exact steps; K > 1 is not exact, docs/distributed.md)"})
     Integer localSteps;
 
+    @Option(names = "--allreduce-steps", paramLabel = "K", description = {"exact strategy on Spark: K exact steps"
+        + " per Spark job, the shards exchanging their gradient sums by Spark's barrier all-gather", "(train.allreduce-"
+        + "steps; 1, the default, runs one job per step; both are exact; all P partitions run at once,"
+        + " docs/distributed.md)"})
+    Integer allReduceSteps;
+
     @Option(names = "--averaging-frequency", paramLabel = "K", description = "dl4j-averaging: local steps of each"
             + " worker between two parameter averagings (train.averaging-frequency)")
     Integer averagingFrequency;
@@ -120,6 +126,9 @@ final class FewShotTrainCommand implements Callable<Integer> {
         }
         if (localSteps != null) {
             overrides.add("train.local-steps=" + localSteps);
+        }
+        if (allReduceSteps != null) {
+            overrides.add("train.allreduce-steps=" + allReduceSteps);
         }
         String runDir = out != null ? out : Path.of("runs", "fewshot-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();
@@ -231,10 +240,13 @@ final class FewShotTrainCommand implements Callable<Integer> {
         try (JavaSparkContext sc = new JavaSparkContext(SparkSetup.conf(base, "srwm fewshot " + run.name(),
                 master))) {
             int p = partitions != null ? partitions : Math.min(cfg.train().batch(), sc.defaultParallelism());
-            err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%n", sc.master(), p);
-            SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
-                    Math.toIntExact(model.layout().size()), "srwm fewshot " + run.name());
-            return FewShotTrainer.train(cfg, model, grads, data.classes("val"), run, from, meta, bar);
+            int allReduce = cfg.distributed().allReduceSteps();
+            err.printf(Locale.ROOT, "srwm: Spark master %s, %d partitions per step%s%n", sc.master(), p, allReduce > 1
+                    ? ", all-reduce rounds of up to " + allReduce + " steps per job" : "");
+            try (SparkStepGradients grads = new SparkStepGradients(sc, shipped, cfg.train().batch(), p,
+                    Math.toIntExact(model.layout().size()), "srwm fewshot " + run.name())) {
+                return FewShotTrainer.train(cfg, model, grads, data.classes("val"), run, from, meta, bar);
+            }
         }
     }
 

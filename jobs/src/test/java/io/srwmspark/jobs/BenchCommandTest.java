@@ -78,6 +78,25 @@ class BenchCommandTest {
         assertTrue(row.get("faults").asDouble() >= 0, r.out());
     }
 
+    /** --allreduce-steps: the units are rounds of K exact steps, reported per step. */
+    @Test
+    void sparkBenchTimesAllReduceRounds(@TempDir Path tmp) throws Exception {
+        Path data = FewShotCommandsTest.glyphs(tmp);
+        ReferenceCheckCommandTest.Run r = ReferenceCheckCommandTest.cli("bench", "spark", "--only", "2", "--set",
+                "data.path=" + data, "--set", "data.split=12,6,6", "--set", "data.image-size=16", "--set",
+                "episode.queries=2", "--set", "model.channels=4", "--set", "model.width=16", "--set", "model.heads=2",
+                "--set", "model.layers=1", "--batch", "4", "--warmup", "1", "--max-warmup", "2", "--steps", "2",
+                "--allreduce-steps", "3");
+        assertEquals(0, r.code(), r.err());
+        JsonNode row = new ObjectMapper().readTree(r.out().lines().filter(l -> l.startsWith("{")).findFirst()
+                .orElseThrow());
+        assertEquals(3, row.get("allreduce_steps").asInt());
+        assertEquals(2, row.get("warmup_steps").asInt(), "warm-up counts rounds");
+        double step = row.get("step_ms").asDouble();
+        double compute = row.get("compute_ms").asDouble();
+        assertTrue(step > 0 && compute > 0 && compute <= step * 1.01, r.out());
+    }
+
     /** The whole comparison: two forked JVMs warm up, take turns of timed steps, and the host is probed. */
     @Test
     void sparkBenchComparesBothMastersInTurns(@TempDir Path tmp) throws Exception {

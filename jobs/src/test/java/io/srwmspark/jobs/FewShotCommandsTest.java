@@ -88,6 +88,40 @@ class FewShotCommandsTest {
         assertTrue(maxRelDiff(z.params(), x.params()) > 1e-4, "local steps are not the exact steps");
     }
 
+    /**
+     * --allreduce-steps on Spark: rounds of up to 4 exact steps per job give the one-job-per-step run's parameters
+     * and Adam moments to the bit; a run stopped after 2 steps and resumed gives them too.
+     */
+    @Test
+    void allReduceRoundsOnSparkAreTheExactStepsAndResume() throws IOException {
+        Path data = glyphs(tmp.resolve("glyphs-allreduce"), 5);
+        List<String> spark = List.of("--master", "local[2]", "--partitions", "2");
+        List<String> runs = List.of("steps", "allreduce", "allreduce-resumed");
+        for (String run : runs) {
+            List<String> a = tiny(data.toString(), tmp.resolve(run).toString(), run.endsWith("resumed") ? 2 : 6);
+            a.addAll(spark);
+            if (!run.equals("steps")) {
+                a.addAll(List.of("--allreduce-steps", "4"));
+            }
+            Run r = ReferenceCheckCommandTest.cli(a.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+        }
+        List<String> c = tiny(data.toString(), tmp.resolve("allreduce-resumed").toString(), 6);
+        c.addAll(List.of("--master", "local[2]", "--partitions", "2", "--resume"));
+        Run resumed = ReferenceCheckCommandTest.cli(c.toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
+        Checkpoint x = CheckpointFiles.readModel(tmp.resolve("steps").resolve("step-000000000006.ckpt").toString(),
+                m -> { });
+        for (String run : runs.subList(1, 3)) {
+            Checkpoint y = CheckpointFiles.readModel(tmp.resolve(run).resolve("step-000000000006.ckpt").toString(),
+                    m -> { });
+            assertTrue(y.meta("config").contains("train.allreduce-steps = 4"), y.meta("config"));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(x.params(), y.params(), run);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(x.adamM(), y.adamM(), run);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(x.adamV(), y.adamV(), run);
+        }
+    }
+
     @Test
     void trainResumeEvalAndExport() throws IOException {
         Path data = glyphs(tmp);

@@ -91,6 +91,7 @@ class StandaloneClusterIT {
         List<String> java = javaCommand(sparkHome, "-Xmx768m", "-XX:+UseSerialGC", "-Dsrwm.cpu.threads=1");
         List<Path> workDirs = List.of(tmp.resolve("worker-1"), tmp.resolve("worker-2"));
         Path clusterRun = tmp.resolve("run-cluster");
+        Path allReduceRun = tmp.resolve("run-cluster-allreduce");
         Path localRun = tmp.resolve("run-local");
 
         long t0 = System.nanoTime();
@@ -132,47 +133,63 @@ class StandaloneClusterIT {
             }
             phase("Workers registered", t0);
 
+            List<String> clusterConf = List.of("spark.cores.max=2", "spark.executor.cores=1",
+                    "spark.executor.memory=1g", "spark.executor.resource.gpu.amount=1",
+                    "spark.task.resource.gpu.amount=1", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                    "spark.scheduler.maxRegisteredResourcesWaitingTime=120s");
             Child cluster = procs.start("driver on the cluster", concat(java, submit(root, jobJar, masterUrl,
-                    clusterRun, List.of("spark.cores.max=2", "spark.executor.cores=1", "spark.executor.memory=1g",
-                            "spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1",
-                            "spark.scheduler.minRegisteredResourcesRatio=1.0",
-                            "spark.scheduler.maxRegisteredResourcesWaitingTime=120s"))),
-                    env, Files.createDirectories(tmp.resolve("driver-cwd")), tmp.resolve("driver-cluster.log"));
+                    clusterRun, clusterConf)), env, Files.createDirectories(tmp.resolve("driver-cwd")),
+                    tmp.resolve("driver-cluster.log"));
             assertEquals(0, procs.await(cluster, TRAINING), "training on the cluster failed\n" + cluster.tail(60));
             phase("training on the cluster done", t0);
             assertTrue(cluster.logText().contains("srwm: Spark master " + masterUrl + ", 2 partitions per step"),
                     cluster.tail(40));
+            // all-reduce rounds: a barrier stage on the two executors, whose JVMs send their sums to the driver's
+            // reducer over TCP
+            Child allReduce = procs.start("driver on the cluster, all-reduce", concat(java, submit(root, jobJar,
+                    masterUrl, allReduceRun, clusterConf, "--allreduce-steps", "3")), env,
+                    Files.createDirectories(tmp.resolve("driver-cwd-allreduce")),
+                    tmp.resolve("driver-cluster-allreduce.log"));
+            assertEquals(0, procs.await(allReduce, TRAINING), "all-reduce training on the cluster failed\n"
+                    + allReduce.tail(60));
+            phase("all-reduce training on the cluster done", t0);
+            assertTrue(allReduce.logText().contains("srwm: Spark master " + masterUrl + ", 2 partitions per step, "
+                    + "all-reduce rounds of up to 3 steps per job"), allReduce.tail(40));
 
             assertEquals(0, procs.await(local, TRAINING), "training on local[2] failed\n" + local.tail(60));
             phase("training on local[2] done", t0);
             assertTrue(local.logText().contains("srwm: Spark master local[2], 2 partitions per step"), local.tail(40));
 
-            Checkpoint onCluster = CheckpointFiles.readModel(clusterRun.resolve(CheckpointFiles.name("step", STEPS))
-                    .toString(), msg -> { });
             Checkpoint onLocal = CheckpointFiles.readModel(localRun.resolve(CheckpointFiles.name("step", STEPS))
                     .toString(), msg -> { });
-            assertEquals(STEPS, onCluster.step());
             assertEquals(STEPS, onLocal.step());
-            assertEquals(onLocal.params().length, onCluster.params().length);
-            double max = 0;
-            double diff = 0;
-            for (int i = 0; i < onLocal.params().length; i++) {
-                max = Math.max(max, Math.abs(onLocal.params()[i]));
-                diff = Math.max(diff, Math.abs(onLocal.params()[i] - onCluster.params()[i]));
+            for (Path run : List.of(clusterRun, allReduceRun)) {
+                Checkpoint onCluster = CheckpointFiles.readModel(run.resolve(CheckpointFiles.name("step", STEPS))
+                        .toString(), msg -> { });
+                assertEquals(STEPS, onCluster.step());
+                assertEquals(onLocal.params().length, onCluster.params().length);
+                double max = 0;
+                double diff = 0;
+                for (int i = 0; i < onLocal.params().length; i++) {
+                    max = Math.max(max, Math.abs(onLocal.params()[i]));
+                    diff = Math.max(diff, Math.abs(onLocal.params()[i] - onCluster.params()[i]));
+                }
+                assertTrue(max > 0, "all parameters are zero");
+                assertTrue(diff / max <= 1e-5, "parameters after " + STEPS + " steps: " + run.getFileName()
+                        + " and local[2] differ by " + diff / max + " relative (max |p| " + max + ")");
             }
-            assertTrue(max > 0, "all parameters are zero");
-            assertTrue(diff / max <= 1e-5, "parameters after " + STEPS + " steps: cluster and local[2] differ by "
-                    + diff / max + " relative (max |p| " + max + ")");
 
             for (int i = 0; i < workDirs.size(); i++) {
                 List<Path> logs = executorLogs(workDirs.get(i));
-                assertEquals(1, logs.size(), "Worker " + (i + 1) + " should have run one executor: " + logs);
-                String log = Files.readString(logs.get(0), StandardCharsets.UTF_8);
-                assertTrue(log.contains("Running task"), "the executor of Worker " + (i + 1) + " ran no task\n"
-                        + tail(log, 40));
-                assertTrue(log.contains("Spark assigned GPU address [0] to task")
-                        && log.contains("ND4J's CPU backend is in use"), "the executor of Worker " + (i + 1)
-                        + " did not report its task's GPU\n" + tail(log, 40));
+                assertEquals(2, logs.size(), "Worker " + (i + 1) + " should have run one executor per run: " + logs);
+                for (Path executorLog : logs) {
+                    String log = Files.readString(executorLog, StandardCharsets.UTF_8);
+                    assertTrue(log.contains("Running task"), "the executor of Worker " + (i + 1) + " ran no task\n"
+                            + tail(log, 40));
+                    assertTrue(log.contains("Spark assigned GPU address [0] to task")
+                            && log.contains("ND4J's CPU backend is in use"), "the executor of Worker " + (i + 1)
+                            + " did not report its task's GPU\n" + tail(log, 40));
+                }
             }
         }
         phase("all processes stopped", t0);
@@ -194,7 +211,8 @@ class StandaloneClusterIT {
     }
 
     /** The SparkSubmit command (after the java command) for one training run, client mode. */
-    private static List<String> submit(Path root, Path jobJar, String master, Path runDir, List<String> confs) {
+    private static List<String> submit(Path root, Path jobJar, String master, Path runDir, List<String> confs,
+            String... extraArgs) {
         List<String> cmd = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", master,
                 "--deploy-mode", "client", "--class", SrwmCli.class.getName(), "--properties-file",
                 root.resolve("conf/spark-defaults.conf").toString(),
@@ -208,6 +226,7 @@ class StandaloneClusterIT {
         }
         cmd.add(jobJar.toString());
         cmd.addAll(TRAIN_ARGS);
+        cmd.addAll(List.of(extraArgs));
         cmd.addAll(List.of("--out", runDir.toString()));
         return cmd;
     }

@@ -124,8 +124,12 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      * @param localSteps         exact strategy on Spark: 1 (the default) for exact steps; K &gt; 1 for rounds of K
      *                           local Adam steps per shard, then the average of the shards' parameters and Adam
      *                           moments ({@link LocalRound}; not exact, K times fewer Spark jobs)
+     * @param allReduceSteps     exact strategy on Spark: 1 (the default) for one Spark job per step; K &gt; 1 for
+     *                           K exact steps per Spark job, the shards exchanging their gradient sums with Spark's
+     *                           barrier all-gather and each applying the same Adam update ({@link AllReduceRound};
+     *                           exact: the same bits as one job per step with fewer than 6 partitions)
      */
-    public record Distributed(String strategy, int averagingFrequency, int localSteps) {
+    public record Distributed(String strategy, int averagingFrequency, int localSteps, int allReduceSteps) {
 
         /** Synchronous data-parallel SGD with exact gradient sums (the default). */
         public static final String EXACT = "exact";
@@ -147,6 +151,18 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
             if (localSteps > 1 && DL4J_AVERAGING.equals(strategy)) {
                 throw new IllegalArgumentException("train.local-steps = " + localSteps + " applies to train.strategy"
                         + " = exact; dl4j-averaging sets its local steps with train.averaging-frequency");
+            }
+            if (allReduceSteps < 1) {
+                throw new IllegalArgumentException("train.allreduce-steps must be >= 1, got " + allReduceSteps);
+            }
+            if (allReduceSteps > 1 && DL4J_AVERAGING.equals(strategy)) {
+                throw new IllegalArgumentException("train.allreduce-steps = " + allReduceSteps + " applies to "
+                        + "train.strategy = exact, not " + DL4J_AVERAGING);
+            }
+            if (allReduceSteps > 1 && localSteps > 1) {
+                throw new IllegalArgumentException("train.allreduce-steps = " + allReduceSteps + " and "
+                        + "train.local-steps = " + localSteps + " exclude each other (exact all-reduce rounds, or "
+                        + "local steps with averaging)");
             }
         }
 
@@ -187,7 +203,7 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
         int evalEpisodes = c.integer("eval.episodes", 2000, 1, 1 << 24);
         Distributed distributed = new Distributed(c.choice("train.strategy", Distributed.EXACT, Distributed.EXACT,
                 Distributed.DL4J_AVERAGING), c.integer("train.averaging-frequency", 5, 1, 1 << 20),
-                c.integer("train.local-steps", 1, 1, 1 << 20));
+                c.integer("train.local-steps", 1, 1, 1 << 20), c.integer("train.allreduce-steps", 1, 1, 1 << 20));
         c.rejectUnread();
         return new FewShotConfig(data, ep, model, train, evalEpisodes, multiTask, distributed);
     }

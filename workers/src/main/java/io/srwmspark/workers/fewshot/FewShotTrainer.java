@@ -102,6 +102,35 @@ public final class FewShotTrainer {
         default LocalRound round(long step, int k, float[] params, Adam adam) {
             throw new UnsupportedOperationException("this gradient source takes exact steps only");
         }
+
+        /**
+         * {@code k} exact steps from {@code step} in one round, the shards exchanging their gradient sums
+         * ({@link AllReduceRound}); only called when {@link #roundsOverShards}.
+         */
+        default AllReduceRound allReduceRound(long step, int k, float[] params, Adam adam) {
+            throw new UnsupportedOperationException("this gradient source takes one step at a time");
+        }
+    }
+
+    /** What a round of several steps on the shards ends with. */
+    public interface Round {
+        /** Parameters after the round (a copy). */
+        float[] params();
+
+        /** Adam's first moments after the round (a copy). */
+        float[] firstMoment();
+
+        /** Adam's second moments after the round (a copy). */
+        float[] secondMoment();
+
+        /** Mean training loss over the round's steps. */
+        double meanLoss();
+
+        /** Training accuracy over the round's steps. */
+        double accuracy();
+
+        /** Compute time that no parallelism hid (the slowest shard's), over the round. */
+        long computeNanos();
     }
 
     /**
@@ -165,7 +194,9 @@ public final class FewShotTrainer {
     /**
      * Trains with the step gradients of {@code gradients} (this JVM, or Spark). With {@code train.local-steps}
      * K &gt; 1 and a source that shards ({@link StepGradients#roundsOverShards}) it takes rounds of K local steps
-     * per shard instead ({@link LocalRound}, not exact); validation and checkpoints then fall on round ends.
+     * per shard instead ({@link LocalRound}, not exact); validation and checkpoints then fall on round ends. With
+     * {@code train.allreduce-steps} K &gt; 1 it takes rounds of up to K exact steps ({@link AllReduceRound}) that
+     * end where validation falls, so validation and checkpoints come at the same steps as one step at a time.
      */
     public static Outcome train(FewShotConfig cfg, FewShotModel model, StepGradients gradients, ClassImages valSplit,
             RunStore run, Checkpoint resume, Map<String, String> meta, Progress progress) throws IOException {
@@ -214,20 +245,23 @@ public final class FewShotTrainer {
         int window = 0;
         long[] times = new long[5];                     // step, compute, broadcast, aggregate, update (ns)
         long windowStart = System.nanoTime();
-        boolean rounds = cfg.distributed().localSteps() > 1 && gradients.roundsOverShards();
+        boolean local = cfg.distributed().localSteps() > 1 && gradients.roundsOverShards();
+        boolean allReduce = cfg.distributed().allReduceSteps() > 1 && gradients.roundsOverShards();
         while (step < t.steps()) {
             double elapsed = (System.nanoTime() - t0) / 1e9;
             if (elapsed >= deadline) {
                 break;
             }
-            int k = rounds ? (int) Math.min(cfg.distributed().localSteps(), t.steps() - step) : 1;
+            int k = local ? (int) Math.min(cfg.distributed().localSteps(), t.steps() - step)
+                    : allReduce ? (int) Math.min(Math.min(cfg.distributed().allReduceSteps(), t.steps() - step),
+                            t.valEvery() - step % t.valEvery()) : 1;
             long s0 = System.nanoTime();
             long s1;
             long compute;
             double loss;
             double accuracy;
-            if (rounds) {
-                LocalRound r = gradients.round(step, k, p, adam);
+            if (local || allReduce) {
+                Round r = local ? gradients.round(step, k, p, adam) : gradients.allReduceRound(step, k, p, adam);
                 s1 = System.nanoTime();
                 p = r.params();
                 adam = new Adam(t.adam(), r.firstMoment(), r.secondMoment(), adam.step() + k);

@@ -135,6 +135,11 @@ public final class GradientSum implements Serializable {
         return maxShardNanos;
     }
 
+    /** Number of parameters. */
+    public int size() {
+        return size;
+    }
+
     public boolean isEmpty() {
         return episodes == 0;
     }

@@ -26,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * With one shard (the whole batch) a round is exactly K exact steps; with P shards it depends on P (not on the
  * executors that run them), like any model averaging.
  */
-public final class LocalRound implements Serializable {
+public final class LocalRound implements FewShotTrainer.Round, Serializable {
 
     private static final long serialVersionUID = 1L;
     /** Java serialization writes these fields by default and the three vectors through {@link FloatBytes}. */
@@ -132,16 +132,19 @@ public final class LocalRound implements Serializable {
     }
 
     /** Parameters (a copy). */
+    @Override
     public float[] params() {
         return params.clone();
     }
 
     /** Adam's first moments (a copy). */
+    @Override
     public float[] firstMoment() {
         return m.clone();
     }
 
     /** Adam's second moments (a copy). */
+    @Override
     public float[] secondMoment() {
         return v.clone();
     }
@@ -152,16 +155,19 @@ public final class LocalRound implements Serializable {
     }
 
     /** Mean cross-entropy over the scored steps of the round's local steps (before each update). */
+    @Override
     public double meanLoss() {
         return lossSum / Math.max(1, scored);
     }
 
     /** Accuracy over the scored steps of the round's local steps. */
+    @Override
     public double accuracy() {
         return correct / (double) Math.max(1, scored);
     }
 
     /** A shard's compute time; after {@link #average}, the slowest shard's. */
+    @Override
     public long computeNanos() {
         return computeNanos;
     }
