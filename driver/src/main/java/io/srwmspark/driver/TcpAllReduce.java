@@ -166,8 +166,14 @@ final class TcpAllReduce {
             Round r = round;
             try {
                 s.setTcpNoDelay(true);
+                s.setSoTimeout(CONNECT_MILLIS);              // a peer that never says hello does not hold a thread
                 InputStream in = new BufferedInputStream(s.getInputStream(), 1 << 16);
-                ByteBuffer hello = ByteBuffer.wrap(readFully(in, new byte[20], null));
+                ByteBuffer hello;
+                try {
+                    hello = ByteBuffer.wrap(readHello(in));
+                } finally {
+                    s.setSoTimeout(0);                       // then a step may take as long as it takes
+                }
                 if (hello.getInt() != MAGIC || r == null || hello.getLong() != r.token) {
                     throw new IOException("a connection from " + s.getRemoteSocketAddress() + " that is not a task "
                             + "of the current all-reduce round");
@@ -378,6 +384,20 @@ final class TcpAllReduce {
                 LOG.debug("closing the all-reduce connection", ex);
             }
         }
+    }
+
+    /** The 20-byte handshake; a read that times out ends the connection. */
+    private static byte[] readHello(InputStream in) throws IOException {
+        byte[] buf = new byte[20];
+        int off = 0;
+        while (off < buf.length) {
+            int n = in.read(buf, off, buf.length - off);
+            if (n < 0) {
+                throw new EOFException("connection closed during the handshake");
+            }
+            off += n;
+        }
+        return buf;
     }
 
     /**
