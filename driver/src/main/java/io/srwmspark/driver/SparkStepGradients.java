@@ -128,11 +128,7 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients, A
 
     /** One job over the shards; the partitions' sums are added on the driver in partition order. */
     private GradientSum oneJob(ShardTask task) {
-        GradientSum total = new GradientSum(size);
-        for (GradientSum g : perPartition(task, GradientSum.class)) {
-            total.merge(g);
-        }
-        return total;
+        return GradientSum.sum(size, perPartition(task, GradientSum.class));
     }
 
     /** One job over the shards; each partition's result, in partition order. */
@@ -292,14 +288,7 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients, A
         @Override
         public Iterator<AllReduceRound> apply(Iterator<int[]> ranges) {
             BarrierTaskContext context = BarrierTaskContext.get();
-            if (!ranges.hasNext()) {
-                throw new IllegalStateException("partition " + context.partitionId() + " of round " + step
-                        + " holds no episode range");
-            }
-            int[] r = ranges.next();
-            if (ranges.hasNext()) {
-                throw new IllegalStateException("partition " + context.partitionId() + " holds several ranges");
-            }
+            int[] r = onlyRange(context.partitionId(), step, ranges);
             GpuPinning.pinCurrentTask();
             ExecutorState executor = ExecutorState.of(conf);
             float[] pmv = state.value().values();
@@ -310,6 +299,18 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients, A
             }
             return scala.collection.Iterator$.MODULE$.single(context.partitionId() == 0 ? round : round.digestOnly());
         }
+    }
+
+    /** The one episode range partition {@code partition} of the round from {@code step} holds. */
+    static int[] onlyRange(int partition, long step, Iterator<int[]> ranges) {
+        if (!ranges.hasNext()) {
+            throw new IllegalStateException("partition " + partition + " of round " + step + " holds no episode range");
+        }
+        int[] r = ranges.next();
+        if (ranges.hasNext()) {
+            throw new IllegalStateException("partition " + partition + " holds several ranges");
+        }
+        return r;
     }
 
     /** What a task of a local-steps round runs: {@link LocalRound#run} on its partition's episode range. */
@@ -334,14 +335,7 @@ public final class SparkStepGradients implements FewShotTrainer.StepGradients, A
 
         @Override
         public LocalRound apply(TaskContext context, Iterator<int[]> ranges) {
-            if (!ranges.hasNext()) {
-                throw new IllegalStateException("partition " + context.partitionId() + " of round " + step
-                        + " holds no episode range");
-            }
-            int[] r = ranges.next();
-            if (ranges.hasNext()) {
-                throw new IllegalStateException("partition " + context.partitionId() + " holds several ranges");
-            }
+            int[] r = onlyRange(context.partitionId(), step, ranges);
             GpuPinning.pinCurrentTask();
             return ExecutorState.of(conf).round(step, k, state.value().values(), adamStep, r[0], r[1]);
         }

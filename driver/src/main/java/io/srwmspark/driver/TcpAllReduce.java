@@ -292,7 +292,7 @@ final class TcpAllReduce {
                 pending.remove(step);
                 to = new ArrayList<>(Arrays.asList(joined));
             }
-            byte[] total = encode(AllReduceRound.Exchange.total(size, Arrays.asList(sums)));
+            byte[] total = encode(GradientSum.sum(size, Arrays.asList(sums)));
             for (Connection t : to) {
                 if (t == null) {
                     throw new IOException("step " + step + " is complete but a partition has no connection");

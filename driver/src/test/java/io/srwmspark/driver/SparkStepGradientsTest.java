@@ -210,14 +210,28 @@ class SparkStepGradientsTest {
 
     /** Two rounds of five local steps from the initial parameters. */
     private static float[] rounds(FewShotConfig cfg, FewShotModel model, SparkStepGradients grads) {
+        return tenStepsInRounds(cfg, model, 5, (step, k, p, adam) -> {
+            LocalRound r = grads.round(step, k, p, adam);
+            assertEquals(cfg.train().batch(), r.episodes());
+            return r;
+        });
+    }
+
+    /** One round of {@code k} steps from {@code step}. */
+    private interface RoundOf {
+        FewShotTrainer.Round run(long step, int k, float[] params, Adam adam);
+    }
+
+    /** Ten steps in rounds of up to {@code k} from the initial parameters; the final parameters. */
+    private static float[] tenStepsInRounds(FewShotConfig cfg, FewShotModel model, int k, RoundOf round) {
         float[] p = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT))
                 .data().asFloat();
         Adam adam = new Adam(cfg.train().adam(), p.length);
-        for (long step = 0; step < 10; step += 5) {
-            LocalRound r = grads.round(step, 5, p, adam);
-            assertEquals(cfg.train().batch(), r.episodes());
+        for (int step = 0; step < 10; step += k) {
+            int n = Math.min(k, 10 - step);
+            FewShotTrainer.Round r = round.run(step, n, p, adam);
             p = r.params();
-            adam = new Adam(cfg.train().adam(), r.firstMoment(), r.secondMoment(), adam.step() + 5);
+            adam = new Adam(cfg.train().adam(), r.firstMoment(), r.secondMoment(), adam.step() + n);
         }
         return p;
     }
@@ -259,18 +273,12 @@ class SparkStepGradientsTest {
 
     /** Ten exact steps in all-reduce rounds of 4, 4 and 2 from the initial parameters. */
     private static float[] allReduce(FewShotConfig cfg, FewShotModel model, SparkStepGradients grads) {
-        float[] p = model.init(DataType.FLOAT, Seeds.derive(cfg.train().seed(), FewShotTrainer.STREAM_INIT))
-                .data().asFloat();
-        Adam adam = new Adam(cfg.train().adam(), p.length);
-        for (int step = 0; step < 10; step += 4) {
-            int k = Math.min(4, 10 - step);
+        return tenStepsInRounds(cfg, model, 4, (step, k, p, adam) -> {
             io.srwmspark.workers.fewshot.AllReduceRound r = grads.allReduceRound(step, k, p, adam);
             assertEquals(k, r.steps());
             assertTrue(r.computeNanos() > 0 && r.meanLoss() > 0);
-            p = r.params();
-            adam = new Adam(cfg.train().adam(), r.firstMoment(), r.secondMoment(), adam.step() + k);
-        }
-        return p;
+            return r;
+        });
     }
 
     private static double relDiff(float[] a, float[] b) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.data.SyntheticGlyphs;
-import io.srwmspark.workers.fewshot.AllReduceRound;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotData;
 import io.srwmspark.workers.fewshot.FewShotModel;
@@ -84,8 +83,8 @@ class TcpAllReduceTest {
     @Test
     void everyTaskGetsTheSumInPartitionOrder() throws Exception {
         assertTrue(size > 150_000, "a model of " + size + " parameters");
-        float[] step7 = AllReduceRound.Exchange.total(size, List.of(sums)).gradient();
-        float[] step8 = AllReduceRound.Exchange.total(size, List.of(sums[1], sums[2], sums[0])).gradient();
+        float[] step7 = GradientSum.sum(size, List.of(sums)).gradient();
+        float[] step8 = GradientSum.sum(size, List.of(sums[1], sums[2], sums[0])).gradient();
         try (TcpAllReduce.Server server = new TcpAllReduce.Server("127.0.0.1", "127.0.0.1")) {
             for (int round = 0; round < 2; round++) {
                 TcpAllReduce.Endpoint e = server.open(3, size);
@@ -117,7 +116,7 @@ class TcpAllReduceTest {
                 }
             });
             Thread.sleep(300);
-            float[] step7 = AllReduceRound.Exchange.total(size, List.of(sums)).gradient();
+            float[] step7 = GradientSum.sum(size, List.of(sums)).gradient();
             for (Future<List<GradientSum>> f : tasks(e, 1)) {
                 assertArrayEquals(step7, f.get(60, TimeUnit.SECONDS).get(0).gradient());
             }

@@ -46,15 +46,6 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
          *         ({@code own} among them), the same on every shard
          */
         GradientSum allReduce(long step, GradientSum own);
-
-        /** The sum of {@code sums} in the order given: what an exchange hands back. */
-        static GradientSum total(int size, List<GradientSum> sums) {
-            GradientSum total = new GradientSum(size);
-            for (GradientSum g : sums) {
-                total.merge(g);
-            }
-            return total;
-        }
     }
 
     /** Parameters and Adam moments after the round; null in a {@link #digestOnly} copy. */

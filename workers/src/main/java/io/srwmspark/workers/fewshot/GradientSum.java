@@ -85,6 +85,18 @@ public final class GradientSum implements Serializable {
         return this;
     }
 
+    /**
+     * The sum of {@code sums} added in the order given (a fixed order gives the same bits every time): what the
+     * driver makes of a step's partition results, and what an all-reduce hands back.
+     */
+    public static GradientSum sum(int size, java.util.List<GradientSum> sums) {
+        GradientSum total = new GradientSum(size);
+        for (GradientSum g : sums) {
+            total.merge(g);
+        }
+        return total;
+    }
+
     /** Adds {@code other} into this aggregator and returns this. */
     public GradientSum merge(GradientSum other) {
         if (other.size != size) {

@@ -17,7 +17,6 @@ import java.io.ObjectOutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
@@ -48,17 +47,18 @@ class AllReduceRoundTest {
                 "train.allreduce-steps = " + allReduceSteps), "test"));
     }
 
-    private static final FewShotModel MODEL = FewShotModelGradientTest.model("srwm", 3, 0);
-    private static final FakeImages DATA = new FakeImages(10, 5);
+    /** The model and images of {@link LocalRoundTest}, whose trainer helper this test shares. */
+    private static final FewShotModel MODEL = LocalRoundTest.MODEL;
+    private static final FakeImages DATA = LocalRoundTest.DATA;
 
     /** One step at a time, as the driver takes them: the shards' sums added in partition order. */
     private static FewShotTrainer.StepGradients driverSteps(FewShotConfig cfg) {
         return (step, params) -> {
-            GradientSum total = new GradientSum(Math.toIntExact(MODEL.layout().size()));
+            List<GradientSum> shards = new ArrayList<>();
             for (int i = 0; i + 1 < CUTS.length; i++) {
-                total.merge(FewShotTrainer.shard(cfg, MODEL, DATA, step, params, CUTS[i], CUTS[i + 1]));
+                shards.add(FewShotTrainer.shard(cfg, MODEL, DATA, step, params, CUTS[i], CUTS[i + 1]));
             }
-            return total;
+            return GradientSum.sum(Math.toIntExact(MODEL.layout().size()), shards);
         };
     }
 
@@ -79,7 +79,7 @@ class AllReduceRoundTest {
                     barrier.await();
                     List<GradientSum> all = List.of(slots.clone());
                     barrier.await();                 // nobody overwrites a slot before every shard has read them
-                    return AllReduceRound.Exchange.total(Math.toIntExact(MODEL.layout().size()), all);
+                    return GradientSum.sum(Math.toIntExact(MODEL.layout().size()), all);
                 } catch (InterruptedException | BrokenBarrierException ex) {
                     throw new IllegalStateException(ex);
                 }
@@ -129,18 +129,7 @@ class AllReduceRoundTest {
     }
 
     private float[] train(String dir, FewShotConfig cfg, FewShotTrainer.StepGradients g) throws IOException {
-        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, MODEL, g, DATA, RunStore.open(tmp.resolve(dir).toString()),
-                null, Map.of("config", "x"), new FewShotTrainer.Progress() {
-                    @Override
-                    public void step(long step, long total, double loss, double acc, double rate, double seconds) {
-                    }
-
-                    @Override
-                    public void validation(long step, double accuracy, double ci95, boolean best) {
-                    }
-                });
-        assertEquals(cfg.train().steps(), o.step());
-        return o.lastParams().data().asFloat();
+        return LocalRoundTest.train(tmp.resolve(dir), cfg, g);
     }
 
     @Test

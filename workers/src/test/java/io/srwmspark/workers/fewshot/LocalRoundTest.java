@@ -39,8 +39,8 @@ class LocalRoundTest {
                 "test"));
     }
 
-    private static final FewShotModel MODEL = FewShotModelGradientTest.model("srwm", 3, 0);
-    private static final FakeImages DATA = new FakeImages(10, 5);
+    static final FewShotModel MODEL = FewShotModelGradientTest.model("srwm", 3, 0);
+    static final FakeImages DATA = new FakeImages(10, 5);
 
     private static float[] init() {
         return MODEL.init(DataType.FLOAT, 5).data().asFloat();
@@ -144,7 +144,12 @@ class LocalRoundTest {
     }
 
     private float[] train(String dir, FewShotConfig cfg, FewShotTrainer.StepGradients g) throws IOException {
-        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, MODEL, g, DATA, RunStore.open(tmp.resolve(dir).toString()),
+        return train(tmp.resolve(dir), cfg, g);
+    }
+
+    /** Trains the test model on the fake images into run folder {@code dir}; the final parameters. */
+    static float[] train(Path dir, FewShotConfig cfg, FewShotTrainer.StepGradients g) throws IOException {
+        FewShotTrainer.Outcome o = FewShotTrainer.train(cfg, MODEL, g, DATA, RunStore.open(dir.toString()),
                 null, Map.of("config", "x"), new FewShotTrainer.Progress() {
                     @Override
                     public void step(long step, long total, double loss, double acc, double rate, double seconds) {
