@@ -1,5 +1,6 @@
 package io.srwmspark.driver;
 
+import io.srwmspark.workers.concurrent.LoopTeam;
 import io.srwmspark.workers.concurrent.NativeAllocations;
 import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.config.Conf;
@@ -36,6 +37,8 @@ final class ExecutorState {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorState.class);
     private static final ConcurrentMap<String, ExecutorState> STATES = new ConcurrentHashMap<>();
+    /** System property that turns {@link LoopTeam}s off in an executor JVM ({@code false}). */
+    static final String LOOP_TEAMS = "srwm.loop-teams";
 
     private final FewShotConfig cfg;
     private final FewShotModel model;
@@ -63,19 +66,46 @@ final class ExecutorState {
         return STATES.computeIfAbsent(configText, ExecutorState::new);
     }
 
+    /**
+     * What the one-core tasks of this JVM share: the shards of one step, or the local-step rounds from one step
+     * ({@link LoopTeam}). Runs (ExecutorStates) compare by identity, so two runs in one JVM never share.
+     */
+    private record Team(ExecutorState run, String unit, long step) {
+    }
+
     /** Episodes [from, to) of step {@code step} at parameters {@code params}. */
     GradientSum shard(long step, float[] params, int from, int to) {
         INDArray p = Nd4j.create(Nd4j.createBuffer(params), new long[] {1, params.length});
-        return onTaskCores(() -> FewShotTrainer.shard(cfg, model, train, step, p, from, to));
+        return onTaskCores(new Team(this, "step", step), () -> FewShotTrainer.shard(cfg, model, train, step, p, from,
+                to));
+    }
+
+    /** Whether the running task owns one core ({@code spark.task.cpus = 1}); false outside a task. */
+    private static boolean oneCoreTask() {
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        return task != null && task.cpus() == 1;
     }
 
     /**
-     * Runs {@code work} on the cores Spark gave the task: a task with one core runs its kernels on this thread
-     * instead of the shared pool, so concurrent tasks do not oversubscribe the executor's cores.
+     * Runs {@code work} on the cores Spark gave the task. A task with one core runs its kernels on this thread
+     * instead of the shared pool, so that concurrent tasks do not oversubscribe the executor's cores; with a
+     * {@code team}, the tasks of this JVM doing the same unit of work lend each other their cores when their own
+     * part is done (the step ends with the shared work, not with the slowest core; same bits): a task returns its
+     * result at once and a helper thread takes its place until the team's last member is done.
      */
-    private static <T> T onTaskCores(java.util.function.Supplier<T> work) {
-        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
-        return task != null && task.cpus() == 1 ? Parallel.inline(work) : work.get();
+    private static <T> T onTaskCores(Team team, java.util.function.Supplier<T> work) {
+        if (!oneCoreTask()) {
+            return work.get();
+        }
+        return team == null || !loopTeams() ? Parallel.inline(work) : LoopTeam.lend(team, work);
+    }
+
+    /**
+     * Whether one-core tasks lend each other their cores: yes unless the executor JVM runs with
+     * {@code -D}{@value #LOOP_TEAMS}{@code =false} (for comparisons; results are the same either way).
+     */
+    static boolean loopTeams() {
+        return !"false".equalsIgnoreCase(System.getProperty(LOOP_TEAMS, "true").strip());
     }
 
     /**
@@ -84,7 +114,8 @@ final class ExecutorState {
      */
     LocalRound round(long step, int k, float[] pmv, long adamStep, int from, int to) {
         float[][] s = split(pmv);
-        return onTaskCores(() -> LocalRound.run(cfg, model, train, step, k, s[0], s[1], s[2], adamStep, from, to));
+        return onTaskCores(new Team(this, "local-round", step), () -> LocalRound.run(cfg, model, train, step, k, s[0],
+                s[1], s[2], adamStep, from, to));
     }
 
     /**
@@ -95,8 +126,10 @@ final class ExecutorState {
     AllReduceRound allReduceRound(long step, int k, float[] pmv, long adamStep, int from, int to,
             AllReduceRound.Exchange exchange) {
         float[][] s = split(pmv);
-        return onTaskCores(() -> AllReduceRound.run(cfg, model, train, step, k, s[0], s[1], s[2], adamStep, from, to,
-                exchange));
+        AllReduceRound.StepCores cores = oneCoreTask() && loopTeams()
+                ? (st, shard) -> LoopTeam.lend(new Team(this, "step", st), shard) : AllReduceRound.StepCores.OWN;
+        return onTaskCores(null, () -> AllReduceRound.run(cfg, model, train, step, k, s[0], s[1], s[2], adamStep, from,
+                to, exchange, cores));
     }
 
     /** [parameters | Adam m | Adam v] as three arrays. */

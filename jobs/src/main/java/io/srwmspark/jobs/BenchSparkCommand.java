@@ -4,6 +4,7 @@ import io.srwmspark.driver.SparkSetup;
 import io.srwmspark.driver.SparkStepGradients;
 import io.srwmspark.workers.bench.HostParallelism;
 import io.srwmspark.workers.bench.Timing;
+import io.srwmspark.workers.concurrent.LoopTeam;
 import io.srwmspark.workers.config.Conf;
 import io.srwmspark.workers.fewshot.Adam;
 import io.srwmspark.workers.fewshot.AllReduceRound;
@@ -63,7 +64,7 @@ final class BenchSparkCommand implements Callable<Integer> {
 
     @Option(names = "--max-warmup", defaultValue = "300", paramLabel = "N", description = "untimed steps at most"
             + " (default: ${DEFAULT-VALUE}): settled means that over the last " + SETTLE_WINDOW + " steps the JIT"
-            + " compiled for <= 2% of the wall time and the process touched <= " + SETTLE_FAULTS + " new pages"
+            + " compiled for <= 2%% of the wall time and the process touched <= " + SETTLE_FAULTS + " new pages"
             + " per step")
     int maxWarmup;
 
@@ -76,7 +77,7 @@ final class BenchSparkCommand implements Callable<Integer> {
     int chunk;
 
     @Option(names = "--allreduce-steps", paramLabel = "K", description = {"time rounds of K exact steps per Spark"
-        + " job, the shards exchanging their sums by Spark's barrier all-gather (train.allreduce-steps;", "default 1:"
+        + " job, the shards exchanging their sums through a reducer on the driver (train.allreduce-steps;", "default 1:"
         + " one job per step); --warmup, --max-warmup, --steps and --chunk then count rounds, and the table shows",
         "per-step means"})
     Integer allReduceSteps;
@@ -107,18 +108,19 @@ final class BenchSparkCommand implements Callable<Integer> {
      * Median step ms, the mean share of the step outside the slowest shard's compute, mean ms of the slowest
      * shard's compute and of the broadcast, the JVM's mean MB allocated, ms of collection pauses and minor page
      * faults per step (a JVM whose collector keeps returning heap to the OS and taking it back faults thousands of
-     * times per step), and the warm-up steps run (and whether the JVM settled in them).
+     * times per step), the loop chunks a task ran for another task of its step per step ({@link LoopTeam}), and
+     * the warm-up steps run (and whether the JVM settled in them).
      */
     record Row(int threads, double stepMs, double overhead, double computeMs, double broadcastMs, double allocMb,
-            double gcMs, double faults, int warmupSteps, boolean settled) {
+            double gcMs, double faults, double lent, int warmupSteps, boolean settled) {
     }
 
     /**
      * Per timed step: wall ms, share outside compute, slowest shard ms, broadcast ms, MB allocated, GC ms, minor
-     * page faults.
+     * page faults, chunks lent.
      */
     static final class Samples {
-        static final int FIELDS = 7;
+        static final int FIELDS = 8;
         final List<double[]> steps = new ArrayList<>();
 
         void add(double... step) {
@@ -142,8 +144,8 @@ final class BenchSparkCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("{\"steps\":[");
             for (int i = 0; i < steps.size(); i++) {
                 double[] s = steps.get(i);
-                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f,%.3f,%.3f,%.0f]",
-                        s[0], s[1], s[2], s[3], s[4], s[5], s[6]));
+                b.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "[%.3f,%.5f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f]",
+                        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]));
             }
             return b.append("]}").toString();
         }
@@ -151,7 +153,7 @@ final class BenchSparkCommand implements Callable<Integer> {
         Row row(int threads, int warmupSteps, boolean settled) {
             double[] ms = steps.stream().mapToDouble(s -> s[0]).toArray();
             return new Row(threads, new Timing(ms).medianMs(), mean(1), mean(2), mean(3), mean(4), mean(5),
-                    mean(6), warmupSteps, settled);
+                    mean(6), mean(7), warmupSteps, settled);
         }
 
         private double mean(int k) {
@@ -211,8 +213,9 @@ final class BenchSparkCommand implements Callable<Integer> {
             Row r = session.timed(steps).row(threads, session.warm, session.settled);
             out.println(String.format(Locale.ROOT, "{\"threads\":%d,\"allreduce_steps\":%d,\"step_ms\":%.3f,"
                     + "\"overhead\":%.5f,\"compute_ms\":%.3f,\"broadcast_ms\":%.3f,\"alloc_mb\":%.1f,\"gc_ms\":%.2f,"
-                    + "\"faults\":%.0f,\"warmup_steps\":%d,\"settled\":%b}", r.threads(), rounds, r.stepMs(),
-                    r.overhead(), r.computeMs(), r.broadcastMs(), r.allocMb(), r.gcMs(), r.faults(), r.warmupSteps(),
+                    + "\"faults\":%.0f,\"lent_chunks\":%.1f,\"warmup_steps\":%d,\"settled\":%b}", r.threads(), rounds,
+                    r.stepMs(), r.overhead(), r.computeMs(), r.broadcastMs(), r.allocMb(), r.gcMs(), r.faults(), r.lent(),
+                    r.warmupSteps(),
                     r.settled()));
             out.flush();
             return 0;
@@ -288,6 +291,7 @@ final class BenchSparkCommand implements Callable<Integer> {
                 long bytes0 = JvmCounters.allocatedBytes();
                 long gc0 = JvmCounters.collectionMillis();
                 long faults0 = JvmCounters.minorFaults();
+                long lent0 = LoopTeam.lentTotal();
                 long t0 = System.nanoTime();
                 long compute = unit();
                 long took = System.nanoTime() - t0;
@@ -295,7 +299,8 @@ final class BenchSparkCommand implements Callable<Integer> {
                 out.add(took / 1e6 / n, 1 - compute / (double) took, compute / 1e6 / n,
                         grads.lastTiming().broadcastNanos() / 1e6 / n,
                         Math.max(0, JvmCounters.allocatedBytes() - bytes0) / 1e6 / n,
-                        (JvmCounters.collectionMillis() - gc0) / n, (JvmCounters.minorFaults() - faults0) / n);
+                        (JvmCounters.collectionMillis() - gc0) / n, (JvmCounters.minorFaults() - faults0) / n,
+                        (LoopTeam.lentTotal() - lent0) / n);
             }
             return out;
         }
@@ -365,24 +370,24 @@ final class BenchSparkCommand implements Callable<Integer> {
             out.println(String.format(Locale.ROOT, "{\"batch\":%d,\"allreduce_steps\":%d,\"steps_per_s_1\":%.3f,\"steps_per_s_2\":%.3f,"
                     + "\"efficiency_2\":%.3f,\"overhead_1\":%.3f,\"overhead_2\":%.3f,\"compute_ms_2\":%.1f,"
                     + "\"alloc_mb_1\":%.1f,\"alloc_mb_2\":%.1f,\"gc_ms_1\":%.2f,\"gc_ms_2\":%.2f,"
-                    + "\"faults_1\":%.0f,\"faults_2\":%.0f,"
+                    + "\"faults_1\":%.0f,\"faults_2\":%.0f,\"lent_chunks_2\":%.1f,"
                     + "\"warmup_steps_1\":%d,\"warmup_steps_2\":%d,\"settled\":%b,\"host_efficiency_2\":%.3f,"
                     + "\"host_efficiency_2_min\":%.3f,\"host_efficiency_2_max\":%.3f}", batch, rounds, 1000 / one.stepMs(),
                     1000 / two.stepMs(), efficiency, one.overhead(), two.overhead(), two.computeMs(), one.allocMb(),
-                    two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), one.warmupSteps(),
+                    two.allocMb(), one.gcMs(), two.gcMs(), one.faults(), two.faults(), two.lent(), one.warmupSteps(),
                     two.warmupSteps(), one.settled() && two.settled(), hostMedian, host[0], host[host.length - 1]));
         } else {
             String unit = rounds == 1 ? "steps" : "all-reduce rounds of " + rounds + " steps";
             out.printf(Locale.ROOT, "%s, batch %d, %d timed %s per master (median) in turns of %d, after %d..%d"
                     + " warm-up %s%s%n", config, batch, steps, unit, chunk, warmup, maxWarmup, rounds == 1 ? "steps"
                     : "rounds", rounds == 1 ? "" : "; per-step means of each round below");
-            out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %11s %12s %18s%n", "master", "step ms",
+            out.printf(Locale.ROOT, "%-10s %9s %8s %15s %13s %16s %14s %11s %12s %12s %18s%n", "master", "step ms",
                     "steps/s", "shard ms (max)", "broadcast ms", "outside compute", "MB alloc/step", "GC ms/step",
-                    "faults/step", rounds == 1 ? "warm-up steps" : "warm-up rounds");
+                    "faults/step", "lent/step", rounds == 1 ? "warm-up steps" : "warm-up rounds");
             for (Row r : new Row[] {one, two}) {
-                out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %11.2f %12.0f %18s%n",
+                out.printf(Locale.ROOT, "%-10s %9.1f %8.2f %15.1f %13.1f %15.1f%% %14.1f %11.2f %12.0f %12.1f %18s%n",
                         "local[" + r.threads() + "]", r.stepMs(), 1000 / r.stepMs(), r.computeMs(), r.broadcastMs(),
-                        100 * r.overhead(), r.allocMb(), r.gcMs(), r.faults(),
+                        100 * r.overhead(), r.allocMb(), r.gcMs(), r.faults(), r.lent(),
                         r.warmupSteps() + (r.settled() ? " (settled)" : " (unsettled)"));
             }
             out.printf(Locale.ROOT, "E(2) = thr(2) / (2 thr(1)) = %.3f%n", efficiency);

@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
 
 /** {@code ./srwm fewshot eval}: test accuracy of a trained model. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Scores a trained model on episodes of held-out classes: mean accuracy with a 95% CI",
+        description = {"Scores a trained model on episodes of held-out classes: mean accuracy with a 95%% CI",
             "(1.96 s / sqrt(n)), and per-shot accuracy in the delayed-label setting. The data layout is detected",
             "and the model's own preprocessing applied."})
 final class FewShotEvalCommand implements Callable<Integer> {

@@ -97,7 +97,7 @@ final class FewShotTrainCommand implements Callable<Integer> {
     Integer localSteps;
 
     @Option(names = "--allreduce-steps", paramLabel = "K", description = {"exact strategy on Spark: K exact steps"
-        + " per Spark job, the shards exchanging their gradient sums by Spark's barrier all-gather", "(train.allreduce-"
+        + " per Spark job, the shards exchanging their gradient sums through a reducer on the driver", "(train.allreduce-"
         + "steps; 1, the default, runs one job per step; both are exact; all P partitions run at once,"
         + " docs/distributed.md)"})
     Integer allReduceSteps;

@@ -75,7 +75,7 @@ class BenchCommandTest {
         assertTrue(!row.get("settled").asBoolean() && warm == 3, r.out());
         assertTrue(row.get("step_ms").asDouble() > 0 && row.get("compute_ms").asDouble() > 0, r.out());
         assertTrue(row.get("alloc_mb").asDouble() > 0 && row.get("gc_ms").asDouble() >= 0, r.out());
-        assertTrue(row.get("faults").asDouble() >= 0, r.out());
+        assertTrue(row.get("faults").asDouble() >= 0 && row.get("lent_chunks").asDouble() >= 0, r.out());
     }
 
     /** --allreduce-steps: the units are rounds of K exact steps, reported per step. */
@@ -117,6 +117,7 @@ class BenchCommandTest {
         assertTrue(row.get("alloc_mb_1").asDouble() > 0 && row.get("alloc_mb_2").asDouble() > 0, r.out());
         assertTrue(row.get("gc_ms_1").asDouble() >= 0 && row.get("gc_ms_2").asDouble() >= 0, r.out());
         assertTrue(row.get("faults_1").asDouble() >= 0 && row.get("faults_2").asDouble() >= 0, r.out());
+        assertTrue(row.get("lent_chunks_2").asDouble() >= 0, r.out());
         double host = row.get("host_efficiency_2").asDouble();
         assertTrue(host > 0 && row.get("host_efficiency_2_min").asDouble() <= host
                 && host <= row.get("host_efficiency_2_max").asDouble(), r.out());

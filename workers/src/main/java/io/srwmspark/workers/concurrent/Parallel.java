@@ -7,7 +7,9 @@ import java.util.function.IntConsumer;
 /**
  * Runs tasks 0..n-1 on a fork-join pool and waits for all of them. What a task computes is fixed by its
  * index, never by the thread that runs it, and each task writes its own outputs (or its own partial sums,
- * added afterwards in task order), so results are the same on any number of threads.
+ * added afterwards in task order), so results are the same on any number of threads, and whichever thread runs
+ * a task: under {@link #inline} the loops run on the calling thread, and inside {@link LoopTeam#work} their tasks
+ * are also open to the team's members whose own work is done.
  */
 public final class Parallel {
 
@@ -18,6 +20,10 @@ public final class Parallel {
     }
 
     private static final ThreadLocal<Boolean> INLINE = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** The team this thread's inline loops are open to, if any ({@link LoopTeam#work}). */
+    private static final ThreadLocal<LoopTeam> TEAM = new ThreadLocal<>();
+    /** At most this many chunks per loop open to a team: fine enough to share, few enough to claim cheaply. */
+    private static final int MAX_TEAM_CHUNKS = 128;
 
     private Parallel() {
     }
@@ -38,6 +44,25 @@ public final class Parallel {
         }
     }
 
+    /** As {@link #inline}, with the loops {@code work} starts open to {@code team} (see {@link LoopTeam}). */
+    static <T> T inTeam(LoopTeam team, java.util.function.Supplier<T> work) {
+        LoopTeam was = TEAM.get();
+        TEAM.set(team);
+        try {
+            return inline(work);
+        } finally {
+            TEAM.set(was);
+        }
+    }
+
+    /** Runs another member's chunks: inline, and outside any team, so that nested loops run on this thread. */
+    static void asHelper(Runnable chunks) {
+        inTeam(null, () -> {
+            chunks.run();
+            return null;
+        });
+    }
+
     /** One task per index. */
     public static void forEach(ForkJoinPool pool, int n, IntConsumer body) {
         forRanges(pool, n, 1, (from, to) -> {
@@ -56,6 +81,11 @@ public final class Parallel {
     }
 
     private static void forRanges(ForkJoinPool pool, int n, int grain, RangeBody body) {
+        LoopTeam team = TEAM.get();
+        if (team != null && n > 1) {
+            team.share(n, Math.max(grain, (n + MAX_TEAM_CHUNKS - 1) / MAX_TEAM_CHUNKS), body);
+            return;
+        }
         if (n <= grain || pool.getParallelism() == 1 || INLINE.get()) {
             body.run(0, n);
             return;

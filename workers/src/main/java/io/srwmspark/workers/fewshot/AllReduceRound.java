@@ -48,6 +48,19 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
         GradientSum allReduce(long step, GradientSum own);
     }
 
+    /**
+     * Runs one step's shard computation on the task's cores: as it is ({@link #OWN}), or, in an executor, as a
+     * member of the step's {@link io.srwmspark.workers.concurrent.LoopTeam}. It must return what {@code shard}
+     * returns.
+     */
+    @FunctionalInterface
+    public interface StepCores {
+        /** The shard computed on the calling thread alone. */
+        StepCores OWN = (step, shard) -> shard.get();
+
+        GradientSum compute(long step, java.util.function.Supplier<GradientSum> shard);
+    }
+
     /** Parameters and Adam moments after the round; null in a {@link #digestOnly} copy. */
     private float[] params;
     private float[] m;
@@ -80,6 +93,14 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
      */
     public static AllReduceRound run(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step, int k,
             float[] params, float[] m, float[] v, long adamStep, int from, int to, Exchange exchange) {
+        return run(cfg, model, trainSplit, step, k, params, m, v, adamStep, from, to, exchange, StepCores.OWN);
+    }
+
+    /** As {@link #run(FewShotConfig, FewShotModel, ClassImages, long, int, float[], float[], float[], long, int,
+     * int, Exchange)}, each step's shard computed through {@code cores}. */
+    public static AllReduceRound run(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step, int k,
+            float[] params, float[] m, float[] v, long adamStep, int from, int to, Exchange exchange,
+            StepCores cores) {
         FewShotConfig.Train t = cfg.train();
         if (k < 1 || from < 0 || to <= from || to > t.batch()) {
             throw new IllegalArgumentException("an all-reduce round needs k >= 1 and 0 <= from < to <= " + t.batch()
@@ -95,7 +116,8 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
         long compute = 0;
         long exchanged = 0;
         for (int j = 0; j < k; j++) {
-            GradientSum own = FewShotTrainer.shard(cfg, model, trainSplit, step + j, at, from, to);
+            long s = step + j;
+            GradientSum own = cores.compute(s, () -> FewShotTrainer.shard(cfg, model, trainSplit, s, at, from, to));
             long e0 = System.nanoTime();
             GradientSum total = exchange.allReduce(step + j, own);
             exchanged += System.nanoTime() - e0;

@@ -125,8 +125,8 @@ public record FewShotConfig(Data data, EpisodeSpec episode, Model model, Train t
      *                           local Adam steps per shard, then the average of the shards' parameters and Adam
      *                           moments ({@link LocalRound}; not exact, K times fewer Spark jobs)
      * @param allReduceSteps     exact strategy on Spark: 1 (the default) for one Spark job per step; K &gt; 1 for
-     *                           K exact steps per Spark job, the shards exchanging their gradient sums with Spark's
-     *                           barrier all-gather and each applying the same Adam update ({@link AllReduceRound};
+     *                           K exact steps per Spark job, the shards (one barrier stage) exchanging their gradient
+     *                           sums through a TCP reducer on the driver and each applying the same Adam update ({@link AllReduceRound};
      *                           exact: the same bits as one job per step with fewer than 6 partitions)
      */
     public record Distributed(String strategy, int averagingFrequency, int localSteps, int allReduceSteps) {

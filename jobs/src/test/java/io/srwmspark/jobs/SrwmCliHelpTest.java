@@ -1,0 +1,45 @@
+package io.srwmspark.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Every command's help renders cleanly: no description that picocli cannot format (a bare '%'). */
+class SrwmCliHelpTest {
+
+    private static void collect(CommandLine cl, List<CommandLine> all) {
+        all.add(cl);
+        cl.getSubcommands().values().forEach(sub -> collect(sub, all));
+    }
+
+    @Test
+    void everyCommandsHelpFormatsWithoutWarnings() {
+        List<CommandLine> all = new ArrayList<>();
+        collect(SrwmCli.commandLine(), all);
+        PrintStream was = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> bad = new ArrayList<>();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            for (CommandLine cl : all) {
+                String usage = cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
+                String warned = err.toString(StandardCharsets.UTF_8);
+                if (!warned.isEmpty() || usage.contains("%n")) {
+                    bad.add(cl.getCommandSpec().qualifiedName() + ": " + warned.strip());
+                }
+                err.reset();
+            }
+        } finally {
+            System.setErr(was);
+        }
+        assertFalse(all.size() < 10, "found only " + all.size() + " commands");
+        assertEquals(List.of(), bad);
+    }
+}

@@ -1,0 +1,126 @@
+package io.srwmspark.workers.fewshot;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.srwmspark.workers.concurrent.LoopTeam;
+import io.srwmspark.workers.concurrent.Parallel;
+import io.srwmspark.workers.config.Conf;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Shards computed by one-core tasks that lend each other their cores ({@link LoopTeam}, what an executor does)
+ * give the bits of the same shards computed alone: the conv backbone's chunk loops and the sequence kernels'
+ * range loops, run partly by the other member, change nothing.
+ */
+class LoopTeamShardsTest {
+
+    private static final ExecutorService TASKS = Executors.newFixedThreadPool(2);
+
+    @AfterAll
+    static void shutDown() {
+        TASKS.shutdownNow();
+    }
+
+    /** Random 16 x 16 grey images, 12 classes of 6. */
+    private record RandomImages(float[] pixels) implements ClassImages {
+        static RandomImages of(long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] p = new float[12 * 6 * 256];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) r.nextDouble();
+            }
+            return new RandomImages(p);
+        }
+
+        @Override
+        public int numClasses() {
+            return 12;
+        }
+
+        @Override
+        public int numImages(int cls) {
+            return 6;
+        }
+
+        @Override
+        public int channels() {
+            return 1;
+        }
+
+        @Override
+        public int height() {
+            return 16;
+        }
+
+        @Override
+        public int width() {
+            return 16;
+        }
+
+        @Override
+        public void copyImage(int cls, int i, float[] dst, int offset) {
+            System.arraycopy(pixels, (cls * 6 + i) * 256, dst, offset, 256);
+        }
+
+        @Override
+        public String className(int cls) {
+            return "random" + cls;
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"srwm", "deltanet"})
+    void shardsInATeamGiveTheBitsOfShardsAlone(String sequence) throws Exception {
+        FewShotConfig cfg = FewShotConfig.from(Conf.parse(String.join("\n", "episode.ways = 3", "episode.queries = 2",
+                "model.channels = 4", "model.width = 8", "model.heads = 2", "model.layers = 2",
+                "model.dropout = 0.2", "model.sequence = " + sequence, "train.batch = 12", "train.aux-proto = 0.5"),
+                "test"));
+        ClassImages images = RandomImages.of(3);
+        FewShotModel model = FewShotSetup.model(cfg, 1, 16, 16);
+        INDArray params = model.init(DataType.FLOAT, 4);
+        int[][] shards = {{0, 2}, {2, 12}};                       // a short shard, whose task then helps
+        GradientSum[] alone = new GradientSum[2];
+        for (int i = 0; i < 2; i++) {
+            int[] s = shards[i];
+            alone[i] = Parallel.inline(() -> FewShotTrainer.shard(cfg, model, images, 5, params, s[0], s[1]));
+        }
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Object key = "step 5, attempt " + attempt;
+            int[] lent = new int[1];
+            CountDownLatch bothIn = new CountDownLatch(1);
+            Future<GradientSum> small = TASKS.submit(() -> LoopTeam.work(key, () -> {
+                try {
+                    bothIn.await();                 // both are members before the short shard starts
+                } catch (InterruptedException ex) {
+                    throw new IllegalStateException(ex);
+                }
+                return FewShotTrainer.shard(cfg, model, images, 5, params, 0, 2);
+            }));
+            Future<GradientSum> large = TASKS.submit(() -> LoopTeam.work(key, () -> {
+                bothIn.countDown();
+                GradientSum g = FewShotTrainer.shard(cfg, model, images, 5, params, 2, 12);
+                lent[0] = LoopTeam.lentChunks(key);
+                return g;
+            }));
+            GradientSum[] team = {small.get(120, TimeUnit.SECONDS), large.get(120, TimeUnit.SECONDS)};
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(alone[i].gradient(), team[i].gradient(), 0f, sequence + " shard " + i);
+                assertEquals(alone[i].lossSum(), team[i].lossSum(), 0.0);
+                assertEquals(alone[i].correct(), team[i].correct());
+            }
+            assertTrue(lent[0] > 0, "the short shard's task lent no chunk to the long one");
+        }
+    }
+}
