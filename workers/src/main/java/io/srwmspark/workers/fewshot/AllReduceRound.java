@@ -96,8 +96,10 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
         return run(cfg, model, trainSplit, step, k, params, m, v, adamStep, from, to, exchange, StepCores.OWN);
     }
 
-    /** As {@link #run(FewShotConfig, FewShotModel, ClassImages, long, int, float[], float[], float[], long, int,
-     * int, Exchange)}, each step's shard computed through {@code cores}. */
+    /**
+     * As {@link #run(FewShotConfig, FewShotModel, ClassImages, long, int, float[], float[], float[], long, int, int,
+     * Exchange)}, each step's shard computed through {@code cores}.
+     */
     public static AllReduceRound run(FewShotConfig cfg, FewShotModel model, ClassImages trainSplit, long step, int k,
             float[] params, float[] m, float[] v, long adamStep, int from, int to, Exchange exchange,
             StepCores cores) {
@@ -119,7 +121,7 @@ public final class AllReduceRound implements FewShotTrainer.Round, Serializable 
             long s = step + j;
             GradientSum own = cores.compute(s, () -> FewShotTrainer.shard(cfg, model, trainSplit, s, at, from, to));
             long e0 = System.nanoTime();
-            GradientSum total = exchange.allReduce(step + j, own);
+            GradientSum total = exchange.allReduce(s, own);
             exchanged += System.nanoTime() - e0;
             adam.apply(p, total.gradient());
             at.data().asNioFloat().put(0, p);
