@@ -9,8 +9,8 @@ import io.srwmspark.workers.fewshot.EpisodeSampler;
 import io.srwmspark.workers.fewshot.FewShotConfig;
 import io.srwmspark.workers.fewshot.FewShotModel;
 import io.srwmspark.workers.fewshot.FewShotSetup;
+import io.srwmspark.workers.fewshot.RandomImages;
 import io.srwmspark.workers.rng.Seeds;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,55 +35,6 @@ public final class FewShotBench {
 
         public double episodesPerSecond() {
             return episodesPerStep / (stepMs.medianMs() / 1e3);
-        }
-    }
-
-    /** Random classes of images of one shape. */
-    private record RandomImages(int classes, int perClass, int c, int h, int w, float[] data) implements ClassImages {
-
-        static RandomImages of(int classes, int perClass, int c, int h, int w, long seed) {
-            SplittableRandom rng = new SplittableRandom(seed);
-            float[] d = new float[classes * perClass * c * h * w];
-            for (int i = 0; i < d.length; i++) {
-                d[i] = (float) rng.nextDouble();
-            }
-            return new RandomImages(classes, perClass, c, h, w, d);
-        }
-
-        @Override
-        public int numClasses() {
-            return classes;
-        }
-
-        @Override
-        public int numImages(int cls) {
-            return perClass;
-        }
-
-        @Override
-        public int channels() {
-            return c;
-        }
-
-        @Override
-        public int height() {
-            return h;
-        }
-
-        @Override
-        public int width() {
-            return w;
-        }
-
-        @Override
-        public void copyImage(int cls, int i, float[] dst, int offset) {
-            int size = c * h * w;
-            System.arraycopy(data, (cls * perClass + i) * size, dst, offset, size);
-        }
-
-        @Override
-        public String className(int cls) {
-            return "random" + cls;
         }
     }
 

@@ -51,7 +51,7 @@ public final class LoopTeam {
                 return t;
             });
     /** Chunks run for another member, by all teams of this JVM so far. */
-    private static final AtomicLong LENT_TOTAL = new AtomicLong();
+    private static final AtomicLong LENT = new AtomicLong();
 
     /** Guarded by TEAMS' bin lock for the key (join and leave run in compute / computeIfPresent). */
     private int members;
@@ -59,8 +59,6 @@ public final class LoopTeam {
     private int working;
     /** Loops with chunks nobody has claimed yet, oldest first; guarded by this. */
     private final ArrayDeque<Loop> open = new ArrayDeque<>();
-    /** Chunks run for other members, for tests and metrics. */
-    private final AtomicInteger lent = new AtomicInteger();
 
     private LoopTeam() {
     }
@@ -134,15 +132,9 @@ public final class LoopTeam {
         }
     }
 
-    /** Chunks the members of the team of {@code key} ran for each other so far; 0 if no such team lives. */
-    public static int lentChunks(Object key) {
-        LoopTeam t = TEAMS.get(key);
-        return t == null ? 0 : t.lent.get();
-    }
-
     /** Chunks members of all teams in this JVM ran for other members so far (metrics: a difference over a step). */
     public static long lentTotal() {
-        return LENT_TOTAL.get();
+        return LENT.get();
     }
 
     /** Teams alive in this JVM (members inside {@link #work}). */
@@ -165,7 +157,7 @@ public final class LoopTeam {
             open.addLast(loop);
             notifyAll();
         }
-        loop.runChunks(null);
+        loop.runChunks(false);
         synchronized (this) {
             open.remove(loop);
         }
@@ -191,7 +183,7 @@ public final class LoopTeam {
                 }
             }
             Loop l = loop;
-            Parallel.asHelper(() -> l.runChunks(lent));
+            Parallel.asHelper(() -> l.runChunks(true));
             synchronized (this) {
                 open.remove(l);
             }
@@ -215,8 +207,8 @@ public final class LoopTeam {
             this.body = body;
         }
 
-        /** Claims and runs chunks until none is left; counts them into {@code lent} when helping. */
-        void runChunks(AtomicInteger lent) {
+        /** Claims and runs chunks until none is left; counts them as lent when {@code helping}. */
+        void runChunks(boolean helping) {
             for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
                 try {
                     int from = c * grain;
@@ -224,9 +216,8 @@ public final class LoopTeam {
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {
-                    if (lent != null) {
-                        lent.incrementAndGet();
-                        LENT_TOTAL.incrementAndGet();
+                    if (helping) {
+                        LENT.incrementAndGet();
                     }
                     if (done.incrementAndGet() == chunks) {
                         synchronized (this) {

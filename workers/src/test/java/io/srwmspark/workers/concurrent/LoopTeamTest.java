@@ -58,6 +58,15 @@ class LoopTeamTest {
         return out;
     }
 
+    /** Waits for {@code latch} inside a member's work (which cannot throw checked exceptions). */
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     private static double[] squares(int n) {
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
@@ -71,23 +80,17 @@ class LoopTeamTest {
         Object key = new Object();
         CountDownLatch bothIn = new CountDownLatch(1);
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        int[] lent = new int[1];
+        long lent0 = LoopTeam.lentTotal();
         Object[] r = pair(key, () -> {
             bothIn.countDown();
-            double[] out = slowSquares(64, threads);
-            lent[0] = LoopTeam.lentChunks(key);
-            return out;
+            return slowSquares(64, threads);
         }, () -> {
-            try {
-                bothIn.await();                 // both are members before this one's (empty) work ends
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
+            await(bothIn);                 // both are members before this one's (empty) work ends
             return "done";
         });
         assertArrayEquals(squares(64), (double[]) r[0]);
         assertEquals("done", r[1]);
-        assertTrue(lent[0] > 0, "the idle member ran none of the 64 chunks");
+        assertTrue(LoopTeam.lentTotal() > lent0, "the idle member ran none of the 64 chunks");
         assertEquals(2, threads.size(), "chunks ran on " + threads);
     }
 
@@ -98,25 +101,15 @@ class LoopTeamTest {
         CountDownLatch bothIn = new CountDownLatch(1);
         CountDownLatch lenderReturned = new CountDownLatch(1);
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        int[] lent = new int[1];
+        long lent0 = LoopTeam.lentTotal();
         Future<double[]> worker = TASKS.submit(() -> LoopTeam.work(key, () -> {
             bothIn.countDown();
-            try {
-                lenderReturned.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
-            double[] out = slowSquares(64, threads);
-            lent[0] = LoopTeam.lentChunks(key);
-            return out;
+            await(lenderReturned);
+            return slowSquares(64, threads);
         }));
         Future<String> lender = TASKS.submit(() -> {
             String r = LoopTeam.lend(key, () -> {
-                try {
-                    bothIn.await();
-                } catch (InterruptedException ex) {
-                    throw new IllegalStateException(ex);
-                }
+                await(bothIn);
                 return "lent";
             });
             lenderReturned.countDown();             // returned while the other member has not even started
@@ -124,7 +117,7 @@ class LoopTeamTest {
         });
         assertEquals("lent", lender.get(60, TimeUnit.SECONDS));
         assertArrayEquals(squares(64), worker.get(60, TimeUnit.SECONDS));
-        assertTrue(lent[0] > 0, "no chunk was lent");
+        assertTrue(LoopTeam.lentTotal() > lent0, "no chunk was lent");
         assertTrue(threads.contains("srwm-loop-helper"), "chunks ran on " + threads);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (LoopTeam.liveTeams() > 0 && System.nanoTime() < deadline) {
@@ -166,11 +159,7 @@ class LoopTeamTest {
             }
             return hits;
         }, () -> {
-            try {
-                bothIn.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
+            await(bothIn);
             return null;
         });
         int[] expected = new int[n];
@@ -188,11 +177,7 @@ class LoopTeamTest {
             Parallel.forEach(POOL, 32, i -> out[i] = slowSquares(4 + i % 3, ConcurrentHashMap.newKeySet()));
             return out;
         }, () -> {
-            try {
-                bothIn.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
+            await(bothIn);
             return null;
         });
         double[][] out = (double[][]) r[0];
@@ -220,11 +205,7 @@ class LoopTeamTest {
             return null;
         }));
         Future<String> other = TASKS.submit(() -> LoopTeam.work(key, () -> {
-            try {
-                bothIn.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
+            await(bothIn);
             return "fine";
         }));
         ExecutionException ex = assertThrows(ExecutionException.class, () -> owner.get(60, TimeUnit.SECONDS));
@@ -241,11 +222,7 @@ class LoopTeamTest {
             return slowSquares(32, threads);
         }));
         Future<Object> b = TASKS.submit(() -> LoopTeam.work("b", () -> {
-            try {
-                bothIn.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
+            await(bothIn);
             return null;
         }));
         assertArrayEquals(squares(32), a.get(60, TimeUnit.SECONDS));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.srwmspark.workers.concurrent.LoopTeam;
 import io.srwmspark.workers.concurrent.Parallel;
 import io.srwmspark.workers.config.Conf;
-import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,58 +27,10 @@ class LoopTeamShardsTest {
 
     private static final ExecutorService TASKS = Executors.newFixedThreadPool(2);
     private static final int SIDE = 28;
-    private static final int PIXELS = SIDE * SIDE;
 
     @AfterAll
     static void shutDown() {
         TASKS.shutdownNow();
-    }
-
-    /** Random 28 x 28 grey images, 12 classes of 6. */
-    private record RandomImages(float[] pixels) implements ClassImages {
-        static RandomImages of(long seed) {
-            SplittableRandom r = new SplittableRandom(seed);
-            float[] p = new float[12 * 6 * PIXELS];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = (float) r.nextDouble();
-            }
-            return new RandomImages(p);
-        }
-
-        @Override
-        public int numClasses() {
-            return 12;
-        }
-
-        @Override
-        public int numImages(int cls) {
-            return 6;
-        }
-
-        @Override
-        public int channels() {
-            return 1;
-        }
-
-        @Override
-        public int height() {
-            return SIDE;
-        }
-
-        @Override
-        public int width() {
-            return SIDE;
-        }
-
-        @Override
-        public void copyImage(int cls, int i, float[] dst, int offset) {
-            System.arraycopy(pixels, (cls * 6 + i) * PIXELS, dst, offset, PIXELS);
-        }
-
-        @Override
-        public String className(int cls) {
-            return "random" + cls;
-        }
     }
 
     @ParameterizedTest
@@ -89,7 +40,7 @@ class LoopTeamShardsTest {
                 "model.channels = 4", "model.width = 8", "model.heads = 2", "model.layers = 2",
                 "model.dropout = 0.2", "model.sequence = " + sequence, "train.batch = 32", "train.aux-proto = 0.5"),
                 "test"));
-        ClassImages images = RandomImages.of(3);
+        ClassImages images = RandomImages.of(12, 6, 1, SIDE, SIDE, 3);
         FewShotModel model = FewShotSetup.model(cfg, 1, SIDE, SIDE);
         INDArray params = model.init(DataType.FLOAT, 4);
         int[][] shards = {{0, 2}, {2, 32}};                       // a short shard, whose task then helps
@@ -98,10 +49,9 @@ class LoopTeamShardsTest {
             int[] s = shards[i];
             alone[i] = Parallel.inline(() -> FewShotTrainer.shard(cfg, model, images, 5, params, s[0], s[1]));
         }
-        int lent = 0;
+        long lent0 = LoopTeam.lentTotal();
         for (int attempt = 0; attempt < 3; attempt++) {
             Object key = "step 5, attempt " + attempt;
-            int[] lentNow = new int[1];
             CountDownLatch shortDone = new CountDownLatch(1);
             Future<GradientSum> small = TASKS.submit(() -> LoopTeam.work(key, () -> {
                 GradientSum g = FewShotTrainer.shard(cfg, model, images, 5, params, 0, 2);
@@ -114,9 +64,7 @@ class LoopTeamShardsTest {
                 } catch (InterruptedException ex) {
                     throw new IllegalStateException(ex);
                 }
-                GradientSum g = FewShotTrainer.shard(cfg, model, images, 5, params, 2, 32);
-                lentNow[0] = LoopTeam.lentChunks(key);
-                return g;
+                return FewShotTrainer.shard(cfg, model, images, 5, params, 2, 32);
             }));
             GradientSum[] team = {small.get(120, TimeUnit.SECONDS), large.get(120, TimeUnit.SECONDS)};
             for (int i = 0; i < 2; i++) {
@@ -124,8 +72,7 @@ class LoopTeamShardsTest {
                 assertEquals(alone[i].lossSum(), team[i].lossSum(), 0.0);
                 assertEquals(alone[i].correct(), team[i].correct());
             }
-            lent += lentNow[0];
         }
-        assertTrue(lent > 0, "the short shard's task lent no chunk to the long one in 3 attempts");
+        assertTrue(LoopTeam.lentTotal() > lent0, "the short shard's task lent no chunk to the long one in 3 attempts");
     }
 }
