@@ -17,12 +17,14 @@ import io.srwmspark.workers.fewshot.FewShotTrainer;
 import io.srwmspark.workers.fewshot.GradientSum;
 import io.srwmspark.workers.fewshot.LocalRound;
 import io.srwmspark.workers.rng.Seeds;
+import io.srwmspark.workers.store.HadoopConf;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.apache.spark.SparkEnv;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,6 +53,11 @@ final class ExecutorState {
                     + "resolves them before it ships the configuration)");
         }
         NativeAllocations.warning().ifPresent(LOG::warn);
+        SparkEnv env = SparkEnv.get();
+        if (env != null) {
+            // an executor knows the application's spark.hadoop.* settings from the driver, not as system properties
+            HadoopConf.install(SparkSetup.hadoopSettings(env.conf()));
+        }
         try {
             FewShotData data = FewShotData.load(cfg, Path.of(".srwm", "data"), msg -> { });
             this.train = data.classes("train");

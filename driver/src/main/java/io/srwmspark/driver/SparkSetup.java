@@ -1,10 +1,14 @@
 package io.srwmspark.driver;
 
+import io.srwmspark.workers.store.HadoopConf;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.spark.SparkConf;
+import scala.Tuple2;
 
 /**
  * The Spark configuration every srwm-spark job starts from. Executors are separate JVMs on a cluster, so they
@@ -48,6 +52,18 @@ public final class SparkSetup {
             }
         }
         return conf;
+    }
+
+    /**
+     * The Hadoop settings of a Spark configuration ({@code spark.hadoop.KEY=VALUE} as {@code KEY=VALUE}), for
+     * {@link HadoopConf#install}: what Spark puts into its own Hadoop configuration.
+     */
+    public static Map<String, String> hadoopSettings(SparkConf conf) {
+        Map<String, String> out = new TreeMap<>();
+        for (Tuple2<String, String> kv : conf.getAllWithPrefix(HadoopConf.PREFIX)) {
+            out.put(kv._1(), kv._2());
+        }
+        return out;
     }
 
     private static String loadJvmOptions() {

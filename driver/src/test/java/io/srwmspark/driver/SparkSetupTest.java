@@ -9,6 +9,7 @@ import io.srwmspark.workers.srwm.FastWeights;
 import io.srwmspark.workers.srwm.SrwmInput;
 import io.srwmspark.workers.srwm.SrwmKernels;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -27,6 +28,16 @@ class SparkSetupTest {
                 "t", "local[1]");
         assertTrue(conf.get("spark.executor.extraJavaOptions").startsWith("-Dfoo=1 --add-modules"));
         assertEquals("local[1]", conf.get("spark.master"));
+    }
+
+    @Test
+    void hadoopSettingsAreTheSparkHadoopEntriesWithoutTheirPrefix() {
+        SparkConf conf = new SparkConf(false).set("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:9000")
+                .set("spark.hadoop.fs.s3a.path.style.access", "true").set("spark.executor.memory", "1g")
+                .set("spark.hadoopish", "x");
+        assertEquals(Map.of("fs.s3a.endpoint", "http://127.0.0.1:9000", "fs.s3a.path.style.access", "true"),
+                SparkSetup.hadoopSettings(conf));
+        assertTrue(SparkSetup.hadoopSettings(new SparkConf(false)).isEmpty());
     }
 
     /** The workers' SRWM kernel runs inside Spark tasks and gives what it gives on the driver. */

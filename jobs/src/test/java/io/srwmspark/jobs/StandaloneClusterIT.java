@@ -34,7 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
  * each a JVM of its own started from the Maven classpath, with {@code SPARK_HOME/jars} a folder of links to
  * Spark's jars. The job jar built at {@code package} is submitted to it with {@code SparkSubmit} in a child JVM
  * ({@code fewshot train}, a tiny model, synthetic glyphs, 2 partitions), then the same training runs on
- * {@code local[2]} from the same jar; the trained parameters must agree to 1e-5 relative.
+ * {@code local[2]} from the same jar; the trained parameters must agree to 1e-5 relative. The cluster trains three
+ * times: one job per step, all-reduce rounds, and once more with the dataset and the run folder on S3
+ * ({@link S3Endpoint}, S3A configured only by spark-submit's {@code --conf spark.hadoop.*}, which the executors
+ * learn from the application, not from system properties).
  *
  * <p>The executors get neither the project's classes nor ND4J, DL4J or JavaCPP from {@code SPARK_HOME/jars}
  * (those are left out of it): they load them from the job jar, as on a real cluster. Each Worker finds its GPU
@@ -106,6 +109,7 @@ class StandaloneClusterIT {
                     List.of())), withSrwmHome(env, tmp.resolve("srwm-home-local")), tmp,
                     tmp.resolve("driver-local.log"));
 
+            S3Endpoint s3 = S3Endpoint.start(procs, Files.createDirectories(tmp.resolve("s3-endpoint")));
             int port = freePort();
             String masterUrl = "spark://" + HOST + ":" + port;
             Child master = procs.start("Master", concat(daemon, "org.apache.spark.deploy.master.Master", "--host", HOST,
@@ -156,6 +160,21 @@ class StandaloneClusterIT {
             assertTrue(allReduce.logText().contains("srwm: Spark master " + masterUrl + ", 2 partitions per step, "
                     + "all-reduce rounds of up to 3 steps per job"), allReduce.tail(40));
 
+            // the data and the run folder on S3 (S3Proxy on 127.0.0.1), S3A configured by spark-submit --conf
+            // spark.hadoop.* alone: the executors take those settings from the application, not from system
+            // properties. The glyphs are the ones the first cluster run generated.
+            String generated = CheckpointFiles.readModel(clusterRun.resolve(CheckpointFiles.name("step", STEPS))
+                    .toString(), msg -> { }).meta("dataset.root");
+            s3.upload(tmp.resolve("driver-cwd").resolve(generated), "glyphs");          // relative to its folder
+            Child onS3 = procs.start("driver on the cluster, S3", concat(java, submit(root, jobJar, masterUrl,
+                    S3Endpoint.uri("runs/cluster"), concat(clusterConf, s3.sparkConfs()), "--set", "data.path="
+                    + S3Endpoint.uri("glyphs"))), env, Files.createDirectories(tmp.resolve("driver-cwd-s3")),
+                    tmp.resolve("driver-cluster-s3.log"));
+            assertEquals(0, procs.await(onS3, TRAINING), "training on the cluster from and to S3 failed\n"
+                    + onS3.tail(60));
+            phase("S3 training on the cluster done", t0);
+            assertTrue(onS3.logText().contains("run folder " + S3Endpoint.uri("runs/cluster")), onS3.tail(40));
+
             assertEquals(0, procs.await(local, TRAINING), "training on local[2] failed\n" + local.tail(60));
             phase("training on local[2] done", t0);
             assertTrue(local.logText().contains("srwm: Spark master local[2], 2 partitions per step"), local.tail(40));
@@ -163,7 +182,7 @@ class StandaloneClusterIT {
             Checkpoint onLocal = CheckpointFiles.readModel(localRun.resolve(CheckpointFiles.name("step", STEPS))
                     .toString(), msg -> { });
             assertEquals(STEPS, onLocal.step());
-            for (Path run : List.of(clusterRun, allReduceRun)) {
+            for (Path run : List.of(clusterRun, allReduceRun, s3.object("runs/cluster"))) {
                 Checkpoint onCluster = CheckpointFiles.readModel(run.resolve(CheckpointFiles.name("step", STEPS))
                         .toString(), msg -> { });
                 assertEquals(STEPS, onCluster.step());
@@ -181,7 +200,7 @@ class StandaloneClusterIT {
 
             for (int i = 0; i < workDirs.size(); i++) {
                 List<Path> logs = executorLogs(workDirs.get(i));
-                assertEquals(2, logs.size(), "Worker " + (i + 1) + " should have run one executor per run: " + logs);
+                assertEquals(3, logs.size(), "Worker " + (i + 1) + " should have run one executor per run: " + logs);
                 for (Path executorLog : logs) {
                     String log = Files.readString(executorLog, StandardCharsets.UTF_8);
                     assertTrue(log.contains("Running task"), "the executor of Worker " + (i + 1) + " ran no task\n"
@@ -211,7 +230,7 @@ class StandaloneClusterIT {
     }
 
     /** The SparkSubmit command (after the java command) for one training run, client mode. */
-    private static List<String> submit(Path root, Path jobJar, String master, Path runDir, List<String> confs,
+    private static List<String> submit(Path root, Path jobJar, String master, Object runDir, List<String> confs,
             String... extraArgs) {
         List<String> cmd = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", master,
                 "--deploy-mode", "client", "--class", SrwmCli.class.getName(), "--properties-file",

@@ -1,5 +1,6 @@
 package io.srwmspark.workers.data;
 
+import io.srwmspark.workers.store.HadoopConf;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -66,7 +66,7 @@ public interface DataStore {
     static byte[] readFile(String location) throws IOException {
         if (hasScheme(location)) {
             org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(URI.create(location));
-            FileSystem fs = p.getFileSystem(new Configuration());
+            FileSystem fs = p.getFileSystem(HadoopConf.create());
             try (FSDataInputStream in = fs.open(p)) {
                 return in.readAllBytes();
             } catch (java.io.FileNotFoundException ex) {
@@ -191,7 +191,7 @@ public interface DataStore {
                         + ex.getMessage(), ex);
             }
             this.root = new org.apache.hadoop.fs.Path(uri);
-            this.fs = root.getFileSystem(new Configuration());
+            this.fs = root.getFileSystem(HadoopConf.create());
             if (!fs.exists(root) || !fs.getFileStatus(root).isDirectory()) {
                 throw new IllegalArgumentException("dataset folder " + location + " does not exist or is not a folder");
             }

@@ -12,21 +12,27 @@ import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.StreamCapabilities;
 
 /**
  * A run folder: a local path, or a folder on any Hadoop {@link FileSystem} ({@code file://}, {@code hdfs://},
- * {@code s3a://}, ...; configured from the Hadoop configuration files on the class path). Holds flat files
- * named without folders.
+ * {@code s3a://}, ...; configured by {@link HadoopConf}: the Hadoop files on the class path and Spark's
+ * {@code spark.hadoop.*} settings). Holds flat files named without folders.
  *
  * <p>Every write goes to a hidden temporary name in the same folder and is then renamed to its final name, so a
  * reader (or a run resumed after a crash) never sees half a file: on a local disk and on HDFS a rename is atomic;
- * where an existing file is replaced and the file system cannot rename over it (HDFS), the old file is removed
- * just before the rename. Checkpoints are never replaced (their names carry the step, see
- * {@link CheckpointFiles}), so that gap never touches them. Local folders use Hadoop's raw local file system:
- * no {@code .crc} side files.
+ * where an existing file is replaced and the file system cannot rename over it (HDFS, S3A), the old file is removed
+ * just before the rename. Checkpoints are not replaced (their names carry the step, see
+ * {@link CheckpointFiles}; only a resumed run that recomputes a step whose checkpoint did not verify writes its
+ * name again), so that gap does not touch a good one. Local folders use Hadoop's raw local file system:
+ * no {@code .crc} side files. On an object store (S3A) a rename is a copy and a delete, and an object appears
+ * only when its upload completes, so a crash mid-write leaves at most a hidden temporary file, never a partial
+ * file under the final name. The stream is synced before the rename where the file system supports it
+ * (HDFS, local disks); S3A does not, and is not asked to.
  */
 public final class RunStore {
 
@@ -48,10 +54,10 @@ public final class RunStore {
 
     /** Opens (and creates if needed) the run folder at {@code location}: a local path or a URI. */
     public static RunStore open(String location) throws IOException {
-        return open(location, new Configuration());
+        return open(location, HadoopConf.create());
     }
 
-    /** As {@link #open(String)} with an explicit Hadoop configuration. */
+    /** As {@link #open(String)} with an explicit Hadoop configuration instead of {@link HadoopConf#create()}. */
     public static RunStore open(String location, Configuration conf) throws IOException {
         if (location == null || location.isBlank()) {
             throw new IllegalArgumentException("run folder location is empty");
@@ -72,13 +78,13 @@ public final class RunStore {
 
     /** True if {@code location} (a local path or a URI) is an existing folder. */
     public static boolean isDirectory(String location) throws IOException {
-        Location l = resolve(location, new Configuration());
+        Location l = resolve(location, HadoopConf.create());
         return l.fs().exists(l.path()) && l.fs().getFileStatus(l.path()).isDirectory();
     }
 
     /** Opens the file at {@code location} (a local path or a URI); an IllegalArgumentException if it is missing. */
     public static InputStream openFile(String location) throws IOException {
-        Location l = resolve(location, new Configuration());
+        Location l = resolve(location, HadoopConf.create());
         try {
             return l.fs().open(l.path());
         } catch (FileNotFoundException ex) {
@@ -137,18 +143,29 @@ public final class RunStore {
         Path tmp = new Path(root, "." + name + "." + UUID.randomUUID() + ".tmp");
         try (FSDataOutputStream out = fs.create(tmp, false)) {
             body.write(out);
-            out.hsync();
+            if (out.hasCapability(StreamCapabilities.HSYNC)) {
+                out.hsync();
+            }
         } catch (IOException | RuntimeException ex) {
             deleteQuietly(tmp);
             throw ex;
         }
-        if (!fs.rename(tmp, dst)) {
-            // HDFS does not rename over an existing file: remove it, then rename
-            if (fs.exists(dst) && fs.delete(dst, false) && fs.rename(tmp, dst)) {
+        if (!renameOnto(tmp, dst)) {
+            // HDFS and S3A do not rename over an existing file: remove it, then rename
+            if (fs.exists(dst) && fs.delete(dst, false) && renameOnto(tmp, dst)) {
                 return;
             }
             deleteQuietly(tmp);
             throw new IOException("cannot rename " + tmp + " to " + dst);
+        }
+    }
+
+    /** Renames, false where the destination exists (HDFS returns false, S3A throws). */
+    private boolean renameOnto(Path tmp, Path dst) throws IOException {
+        try {
+            return fs.rename(tmp, dst);
+        } catch (FileAlreadyExistsException ex) {
+            return false;
         }
     }
 
