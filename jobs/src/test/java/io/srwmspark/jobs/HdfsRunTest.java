@@ -1,7 +1,6 @@
 package io.srwmspark.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.srwmspark.jobs.ReferenceCheckCommandTest.Run;
@@ -55,38 +54,7 @@ class HdfsRunTest {
         String data = hdfs + "/data";
         String run = hdfs + "/runs/a";
 
-        List<String> first = FewShotCommandsTest.tiny(data, run, 4);
-        first.addAll(List.of("--master", "local[2]", "--partitions", "2"));
-        Run a = ReferenceCheckCommandTest.cli(first.toArray(String[]::new));
-        assertEquals(0, a.code(), a.err() + a.out());
-        assertTrue(a.err().contains("Spark master local[2], 2 partitions"), a.err());
-        List<String> files = RunStore.open(run).list();
-        assertTrue(files.containsAll(List.of("metrics.csv", "run.conf", "result.json", "learning-curve.png",
-                "step-000000000002.ckpt", "step-000000000004.ckpt")), files.toString());
-        assertTrue(files.stream().anyMatch(f -> f.startsWith("best-")), files.toString());
-        assertTrue(fs.listStatus(new org.apache.hadoop.fs.Path("/runs/a")).length == files.size(),
-                "no temporary files left behind");
-
-        List<String> resume = FewShotCommandsTest.tiny(data, run, 8);
-        resume.add("--resume");
-        Run b = ReferenceCheckCommandTest.cli(resume.toArray(String[]::new));
-        assertEquals(0, b.code(), b.err() + b.out());
-        assertEquals(List.of(6L, 8L), new CheckpointFiles(RunStore.open(run), 2).steps("step"), "keep-last 2");
-
-        Path straight = tmp.resolve("straight");
-        assertEquals(0, ReferenceCheckCommandTest.cli(FewShotCommandsTest.tiny(local.toString(), straight.toString(), 8)
-                .toArray(String[]::new)).code());
-        Checkpoint viaHdfs = CheckpointFiles.readModel(run + "/" + CheckpointFiles.name("step", 8), m -> { });
-        Checkpoint here = CheckpointFiles.readModel(straight.resolve(CheckpointFiles.name("step", 8)).toString(),
-                m -> { });
-        assertNotEquals(viaHdfs.meta("dataset.root"), here.meta("dataset.root"));
-        assertEquals(here.meta("dataset"), viaHdfs.meta("dataset"), "the same data, wherever it is read from");
-        float rel = FewShotCommandsTest.maxRelDiff(here.params(), viaHdfs.params());
-        assertTrue(rel <= 1e-5, "4 Spark steps + 4 resumed steps vs 8 local steps: " + rel);
-
-        Run e = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", run, "--episodes", "8", "--json");
-        assertEquals(0, e.code(), e.err());
-        assertTrue(e.out().contains("\"episodes\":8"), e.out());
+        RemoteRuns.trainResumeAndCompare(fs, data, run, local, tmp.resolve("straight"));
 
         Run missing = ReferenceCheckCommandTest.cli(FewShotCommandsTest.tiny(hdfs + "/nothing", hdfs + "/runs/b", 2)
                 .toArray(String[]::new));

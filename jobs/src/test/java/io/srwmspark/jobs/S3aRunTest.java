@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,37 +70,7 @@ class S3aRunTest {
         String data = "s3a://" + BUCKET + "/data";
         String run = "s3a://" + BUCKET + "/runs/a";
 
-        List<String> first = FewShotCommandsTest.tiny(data, run, 4);
-        first.addAll(List.of("--master", "local[2]", "--partitions", "2"));
-        Run a = ReferenceCheckCommandTest.cli(first.toArray(String[]::new));
-        assertEquals(0, a.code(), a.err() + a.out());
-        assertTrue(a.err().contains("Spark master local[2], 2 partitions"), a.err());
-        List<String> files = RunStore.open(run).list();
-        assertTrue(files.containsAll(List.of("metrics.csv", "run.conf", "result.json", "learning-curve.png",
-                "step-000000000002.ckpt", "step-000000000004.ckpt")), files.toString());
-        assertTrue(files.stream().anyMatch(f -> f.startsWith("best-")), files.toString());
-        FileStatus[] objects = fs.listStatus(new org.apache.hadoop.fs.Path("/runs/a"));
-        assertEquals(files.size(), objects.length, "no temporary objects left behind: " + List.of(objects));
-
-        List<String> resume = FewShotCommandsTest.tiny(data, run, 8);
-        resume.add("--resume");
-        Run b = ReferenceCheckCommandTest.cli(resume.toArray(String[]::new));
-        assertEquals(0, b.code(), b.err() + b.out());
-        assertEquals(List.of(6L, 8L), new CheckpointFiles(RunStore.open(run), 2).steps("step"), "keep-last 2");
-
-        Path straight = tmp.resolve("straight");
-        assertEquals(0, ReferenceCheckCommandTest.cli(FewShotCommandsTest.tiny(local.toString(), straight.toString(), 8)
-                .toArray(String[]::new)).code());
-        Checkpoint viaS3 = CheckpointFiles.readModel(run + "/" + CheckpointFiles.name("step", 8), m -> { });
-        Checkpoint here = CheckpointFiles.readModel(straight.resolve(CheckpointFiles.name("step", 8)).toString(),
-                m -> { });
-        assertEquals(here.meta("dataset"), viaS3.meta("dataset"), "the same data, wherever it is read from");
-        float rel = FewShotCommandsTest.maxRelDiff(here.params(), viaS3.params());
-        assertTrue(rel <= 1e-5, "4 Spark steps + 4 resumed steps on S3 vs 8 local steps: " + rel);
-
-        Run e = ReferenceCheckCommandTest.cli("fewshot", "eval", "--model", run, "--episodes", "8", "--json");
-        assertEquals(0, e.code(), e.err());
-        assertTrue(e.out().contains("\"episodes\":8"), e.out());
+        Checkpoint viaS3 = RemoteRuns.trainResumeAndCompare(fs, data, run, local, tmp.resolve("straight"));
 
         // a checkpoint file and the run folder (its best checkpoint) exported from S3
         Path step8 = tmp.resolve("step8.npy");
