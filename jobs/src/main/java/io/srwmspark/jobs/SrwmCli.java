@@ -15,7 +15,19 @@ public final class SrwmCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        if (code == 0 && inYarnApplicationMaster(System.getProperty("spark.master"),
+                System.getProperty("spark.submit.deployMode"))) {
+            // YARN's cluster mode runs main in the application master, which reports success only when main
+            // returns: an exit, even exit(0), first marks the application FAILED and YARN retries it
+            return;
+        }
+        System.exit(code);
+    }
+
+    /** True where main runs inside YARN's application master (spark-submit --master yarn --deploy-mode cluster). */
+    static boolean inYarnApplicationMaster(String master, String deployMode) {
+        return master != null && master.startsWith("yarn") && "cluster".equals(deployMode);
     }
 
     /** Runs the command line and returns its exit code (for tests and embedding). */

@@ -2,6 +2,7 @@ package io.srwmspark.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** Every command's help renders cleanly: no description that picocli cannot format (a bare '%'). */
+/** Every command's help renders cleanly (no description that picocli cannot format: a bare '%'); how main ends. */
 class SrwmCliHelpTest {
 
     private static void collect(CommandLine cl, List<CommandLine> all) {
@@ -41,5 +42,16 @@ class SrwmCliHelpTest {
         }
         assertFalse(all.size() < 10, "found only " + all.size() + " commands");
         assertEquals(List.of(), bad);
+    }
+
+    /** main leaves the JVM to YARN's application master only where it runs inside one (YarnClusterIT runs it). */
+    @Test
+    void mainReturnsInsteadOfExitingOnlyInYarnClusterMode() {
+        assertTrue(SrwmCli.inYarnApplicationMaster("yarn", "cluster"));
+        assertFalse(SrwmCli.inYarnApplicationMaster("yarn", "client"));
+        assertFalse(SrwmCli.inYarnApplicationMaster("yarn", null));
+        assertFalse(SrwmCli.inYarnApplicationMaster("spark://h:7077", "cluster"));
+        assertFalse(SrwmCli.inYarnApplicationMaster("k8s://https://h:6443", "cluster"));
+        assertFalse(SrwmCli.inYarnApplicationMaster(null, null));
     }
 }
