@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Data, checkpoints, resume, evaluation and export through {@code s3a://}: Hadoop's S3A client (hadoop-aws and
- * the AWS SDK) against a real S3 endpoint on 127.0.0.1 ({@link S3Endpoint}), configured the way Spark users configure it, as {@code spark.hadoop.fs.s3a.*} settings.
+ * the AWS SDK) against a real S3 endpoint on 127.0.0.1 ({@link S3Endpoint}), configured the way Spark users
+ * configure it, as {@code spark.hadoop.fs.s3a.*} settings.
  */
 class S3aRunTest {
 

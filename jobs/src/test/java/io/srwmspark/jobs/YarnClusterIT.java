@@ -44,7 +44,8 @@ class YarnClusterIT {
     void trainingOnYarnEqualsTrainingOnLocal2() throws Exception {
         Path root = Path.of(StandaloneClusterIT.requiredProperty("srwm.root")).toAbsolutePath().normalize();
         Path jobJar = Path.of(StandaloneClusterIT.requiredProperty("srwm.job.jar"));
-        assertTrue(Files.isRegularFile(jobJar), "no job jar at " + jobJar + " (built by the job-jar profile at package)");
+        assertTrue(Files.isRegularFile(jobJar), "no job jar at " + jobJar
+                + " (built by the job-jar profile at package)");
         Path sparkHome = StandaloneClusterIT.sparkHome(tmp.resolve("spark-home"));
         System.out.println("YarnClusterIT: logs in " + tmp + " (kept if the test fails)");
         long t0 = System.nanoTime();

@@ -32,7 +32,7 @@ public final class HadoopConf {
     private HadoopConf() {
     }
 
-    /** A new configuration: Hadoop's resources, then {@code spark.hadoop.*} system properties, then installed entries. */
+    /** A new configuration: Hadoop's resources, then {@code spark.hadoop.*} system properties, then installed ones. */
     public static Configuration create() {
         Configuration conf = new Configuration();
         for (String name : System.getProperties().stringPropertyNames()) {
@@ -62,7 +62,7 @@ public final class HadoopConf {
         }
     }
 
-    /** The installed settings (for tests and messages). */
+    /** The installed settings (tests). */
     static Map<String, String> installed() {
         synchronized (INSTALLED) {
             return Map.copyOf(INSTALLED);
